@@ -490,13 +490,13 @@ public final class AioContext implements Executor, AutoCloseable {
         }
         if (timeoutNs == 0) {
             notifyMe = 0;
-            return fds.wait(level, 0);
+            return fds.waitEvents(level, 0);
         }
         int holds = lock.unlockAll();
         if (dropGlobal) GlobalLock.unlock();
         long t0 = System.nanoTime();
         try {
-            return fds.wait(level, toMillis(timeoutNs));
+            return fds.waitEvents(level, timeoutNs);
         } finally {
             notifyMe = 0;
             lastBlockedNs = System.nanoTime() - t0;
@@ -511,13 +511,6 @@ public final class AioContext implements Executor, AutoCloseable {
         AioTimer t = timers.peek();
         if (t == null) return -1;
         return Math.max(0, t.deadlineNs - now);
-    }
-
-    /** Rounds up (QEMU qemu_timeout_ns_to_ms): a timer never fires early. */
-    private static int toMillis(long ns) {
-        if (ns < 0) return -1;
-        long ms = (ns + 999_999) / 1_000_000;
-        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
     private void applyParams() {

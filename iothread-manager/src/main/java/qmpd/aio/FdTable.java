@@ -95,10 +95,10 @@ final class FdTable {
         return pollHandlers;
     }
 
-    /** epoll_wait into this level's own buffer; returns the number of ready fds. */
-    int wait(int level, int timeoutMs) {
+    /** epoll_wait into this level's own buffer (timeout -1: forever); returns the number of ready fds. */
+    int waitEvents(int level, long timeoutNs) {
         if (level >= eventBufs.length) growLevels(level + 1);
-        return LinuxSyscalls.epollWait(epfd, eventBufs[level], MAX_EVENTS, timeoutMs);
+        return LinuxSyscalls.epollWaitNs(epfd, eventBufs[level], MAX_EVENTS, timeoutNs);
     }
 
     private void growLevels(int levels) {
