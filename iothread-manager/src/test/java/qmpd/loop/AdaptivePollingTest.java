@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import qmpd.aio.AioContext;
 import qmpd.aio.AioStats;
+import qmpd.aio.EventNotifier;
+import qmpd.aio.FdHandler;
 import qmpd.aio.PollParams;
 
 /** Busy polling as QEMU's aio_poll/adjust_polling_time do it, observed through the counters. */
@@ -127,6 +129,47 @@ class AdaptivePollingTest {
             assertTrue(waited < 100_000_000, "acquire waited " + waited / 1000 + " us");
         } finally {
             io.stop();
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void busyPollCallsTheFdHandlersIoPollHookOnlyWhenPollingIsOn() throws Exception {
+        for (long maxNs : new long[] {0, 50_000_000}) {
+            IOThread io = IOThread.create("iopoll" + maxNs, new PollParams(maxNs, 2, 2, 0)).start();
+            EventNotifier n = EventNotifier.create();
+            try {
+                AioContext ctx = io.context();
+                var calls = new java.util.concurrent.atomic.AtomicLong();
+                var wrongThread = new java.util.concurrent.atomic.AtomicLong();
+                var installed = new CountDownLatch(1);
+                FdHandler[] h = new FdHandler[1];
+                ctx.runOnce("install", () -> {
+                    h[0] = ctx.setEventNotifier(n, n::testAndClear, () -> {
+                        if (Thread.currentThread() != io.thread()) wrongThread.incrementAndGet();
+                        calls.incrementAndGet();
+                        return false;   // a virtqueue/ring check would look for work here
+                    });
+                    installed.countDown();
+                });
+                assertTrue(installed.await(5, TimeUnit.SECONDS));
+                pingPong(ctx, PINGS);
+                if (maxNs == 0) {
+                    assertEquals(0, calls.get(), "poll-max-ns=0 never busy-polls");
+                } else {
+                    assertTrue(calls.get() > 0, "the hook ran while busy-polling");
+                }
+                assertEquals(0, wrongThread.get());
+                var removed = new CountDownLatch(1);
+                ctx.runOnce("remove", () -> {
+                    h[0].remove();
+                    removed.countDown();
+                });
+                assertTrue(removed.await(5, TimeUnit.SECONDS));
+            } finally {
+                io.stop();
+                n.close();
+            }
         }
     }
 
