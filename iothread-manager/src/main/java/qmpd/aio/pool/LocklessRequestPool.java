@@ -352,7 +352,7 @@ public final class LocklessRequestPool implements AutoCloseable {
 
         @WorkerThread
         void run() {
-            assert AioContext.current() == null : "a worker must have no current AioContext";
+            assert !AioContext.inAnyHomeThread() : "a worker must have no current AioContext";
             for (;;) {
                 int idx = nextOwned();
                 if (idx >= 0) {

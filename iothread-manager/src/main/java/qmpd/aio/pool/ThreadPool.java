@@ -266,7 +266,7 @@ public final class ThreadPool implements AutoCloseable {
 
     @WorkerThread
     private void workerLoop() {
-        assert AioContext.current() == null : "a worker must have no current AioContext";
+        assert !AioContext.inAnyHomeThread() : "a worker must have no current AioContext";
         lock.lock();
         try {
             while (!stopping && curThreads <= maxThreads) {
