@@ -90,6 +90,26 @@ class LocklessRequestPoolTest {
         assertEquals(threads * ring, st.capacity());
     }
 
+    /**
+     * One request at a time: every worker parks between requests and the home thread blocks in
+     * poll() between completions, so each iteration runs both wake-up handshakes (sleeping flag
+     * vs fill flip, doorbell vs done flip). A lost wake-up hangs here and trips the timeout.
+     */
+    @Test
+    @Timeout(30)
+    void wakeUpHandshakesNeverLoseARequest() {
+        LocklessRequestPool pool = pool(2, 4);
+        for (int i = 0; i < 20000; i++) {
+            int id = i;
+            CompletableFuture<Integer> f = pool.<Integer>submit(() -> id).toCompletableFuture();
+            while (!f.isDone()) {
+                ctx.poll(true);
+            }
+            assertEquals(id, f.join());
+        }
+        assertEquals(20000, pool.stats().completed());
+    }
+
     @Test
     @Timeout(10)
     void submitWhenFullFailsAndSucceedsAgainAfterCompletions() {
