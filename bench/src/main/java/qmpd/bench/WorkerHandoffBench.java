@@ -35,7 +35,8 @@ import qmpd.aio.pool.ThreadPool;
  * <ul>
  * <li>{@code pool}: {@code threadpool} is the lock-based {@link ThreadPool} (QEMU
  *     thread-pool.c), {@code lockless} the flip-bitmap {@link LocklessRequestPool} (4 workers
- *     of 16 slots), {@code virtual} a virtual thread per task that hops back with
+ *     of 16 slots), {@code lockless2} the same with 2 workers of 32 slots (one per CPU of the
+ *     machine the figures were taken on), {@code virtual} a virtual thread per task that hops back with
  *     {@code ctx.runOnce}.</li>
  * <li>{@code work}: {@code compute} is ~100 ns of arithmetic; {@code pread4k} a 4 KiB
  *     positional read from a 1 MiB temp file already in the page cache.</li>
@@ -51,7 +52,7 @@ import qmpd.aio.pool.ThreadPool;
 public class WorkerHandoffBench {
     private static final int FILE_SIZE = 1 << 20;
 
-    @Param({"threadpool", "lockless", "virtual"})
+    @Param({"threadpool", "lockless", "lockless2", "virtual"})
     public String pool;
 
     @Param({"compute", "pread4k"})
@@ -85,6 +86,7 @@ public class WorkerHandoffBench {
         switch (pool) {
             case "threadpool" -> threadPool = new ThreadPool(ctx, 4, 64);
             case "lockless" -> lockless = new LocklessRequestPool(ctx, "bench", 4, 16);
+            case "lockless2" -> lockless = new LocklessRequestPool(ctx, "bench", 2, 32);
             case "virtual" -> virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
             default -> throw new IllegalArgumentException(pool);
         }
@@ -143,7 +145,7 @@ public class WorkerHandoffBench {
     private CompletionStage<Long> submit(Callable<Long> task) {
         return switch (pool) {
             case "threadpool" -> threadPool.submit("bench", task).result();
-            case "lockless" -> lockless.submit(task);
+            case "lockless", "lockless2" -> lockless.submit(task);
             default -> {
                 var f = new CompletableFuture<Long>();
                 AioContext home = ctx;
