@@ -555,7 +555,10 @@ public final class AioContext implements Executor, AutoCloseable {
         if (level >= markers.length) {
             int from = markers.length;
             markers = Arrays.copyOf(markers, level + 1);
-            for (int i = from; i <= level; i++) markers[i] = new EndMarker();
+            for (int i = from; i <= level; i++) {
+                markers[i] = new EndMarker();
+                markers[i].consumed = true;   // "not queued"
+            }
         }
         return markers[level];
     }
@@ -567,6 +570,11 @@ public final class AioContext implements Executor, AutoCloseable {
     private boolean runBottomHalves(int level) {
         if (bhQueue.isEmpty()) return false;
         EndMarker mine = marker(level);
+        if (!mine.consumed) {
+            // Still queued: a VirtualMachineError unwound this level mid-batch. A node must never
+            // be queued twice, so this level gets a fresh marker; the stale one is skipped.
+            mine = markers[level] = new EndMarker();
+        }
         mine.consumed = false;
         bhQueue.push(mine);
         boolean progress = false;
