@@ -6,8 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import qmpd.config.schema.IothreadProperties;
@@ -16,7 +14,9 @@ import qmpd.qmp.QmpEvents;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.StandardCommands;
 import qmpd.qmp.qom.IOThreadUsers;
-import qmpd.qmp.qom.PlatformIOThreads;
+import qmpd.loop.IOThreadRegistry;
+import qmpd.loop.MainLoop;
+import qmpd.qmp.qom.AioIOThreads;
 import qmpd.qmp.qom.QomObjects;
 import qmpd.qmp.server.Monitor;
 import qmpd.qmp.server.QmpServer;
@@ -33,10 +33,10 @@ import qmpd.qmp.server.QmpServer;
  * The option parsing here is deliberately minimal; the full QEMU key=value parser replaces it.
  */
 public final class Main {
-    private final ExecutorService mainLoop = Executors.newSingleThreadExecutor(
-            r -> Thread.ofPlatform().name("main-loop").unstarted(r));
+    private final MainLoop mainLoop = new MainLoop();
+    private final IOThreadRegistry iothreads = new IOThreadRegistry();
     private final QmpEvents events = new QmpEvents();
-    private final QomObjects objects = new QomObjects(new PlatformIOThreads(), IOThreadUsers.NONE);
+    private final QomObjects objects = new QomObjects(new AioIOThreads(iothreads), IOThreadUsers.NONE);
     private final AtomicBoolean stopping = new AtomicBoolean();
     private QmpServer server;
 
@@ -96,8 +96,9 @@ public final class Main {
             }
         }
 
+        mainLoop.start();
         CommandRegistry registry = StandardCommands.register(new CommandRegistry(), objects);
-        server = new QmpServer(registry, (name, task) -> mainLoop.execute(task), events, this::quit);
+        server = new QmpServer(registry, mainLoop.context()::runOnce, events, this::quit);
         installSignalHandlers();
 
         for (Map<String, String> io : iothreads) {
@@ -132,7 +133,7 @@ public final class Main {
 
     private <T> T onMainLoop(java.util.concurrent.Callable<T> task) throws Exception {
         CompletableFuture<T> f = new CompletableFuture<>();
-        mainLoop.execute(() -> {
+        mainLoop.context().runOnce("main:start-up", () -> {
             try {
                 f.complete(task.call());
             } catch (Throwable t) {
@@ -171,15 +172,21 @@ public final class Main {
         if (server != null) {
             server.close();
         }
-        try {
-            onMainLoop(() -> {
-                objects.stopAll();
-                return null;
-            });
-        } catch (Exception e) {
-            System.err.println("qmpd: stopping IOThreads: " + e.getMessage());
+        if (mainLoop.thread().isAlive()) {
+            try {
+                onMainLoop(() -> {
+                    objects.stopAll();
+                    return null;
+                });
+            } catch (Exception e) {
+                System.err.println("qmpd: stopping IOThreads: " + e.getMessage());
+            }
         }
-        mainLoop.shutdown();
+        try {
+            mainLoop.stop();
+        } catch (RuntimeException e) {
+            System.err.println("qmpd: stopping the main loop: " + e.getMessage());
+        }
     }
 
     /** QEMU-style {@code implied,key=value,...}; {@code ,,} is a literal comma. */

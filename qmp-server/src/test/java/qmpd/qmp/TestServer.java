@@ -2,15 +2,15 @@ package qmpd.qmp;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.QmpCommand;
 import qmpd.qmp.command.StandardCommands;
 import qmpd.qmp.qom.IOThreadUsers;
-import qmpd.qmp.qom.PlatformIOThreads;
+import qmpd.loop.IOThreadRegistry;
+import qmpd.loop.MainLoop;
+import qmpd.qmp.qom.AioIOThreads;
 import qmpd.qmp.qom.QomObjects;
 import qmpd.qmp.server.Monitor;
 import qmpd.qmp.server.QmpServer;
@@ -20,8 +20,8 @@ import qmpd.qmp.server.QmpServer;
  * main loop. {@code quit} closes the server (so clients see EOF) instead of exiting the JVM.
  */
 public final class TestServer implements AutoCloseable {
-    public final ExecutorService mainLoop = Executors.newSingleThreadExecutor(
-            r -> Thread.ofPlatform().name("main-loop").daemon(true).unstarted(r));
+    public final MainLoop mainLoop = new MainLoop().start();
+    public final IOThreadRegistry iothreads = new IOThreadRegistry();
     public final QomObjects objects;
     public final QmpServer server;
     public final AtomicInteger shutdowns = new AtomicInteger();
@@ -29,11 +29,11 @@ public final class TestServer implements AutoCloseable {
 
     public TestServer(Path dir, IOThreadUsers users, List<QmpCommand<?, ?>> extra) {
         this.dir = dir;
-        this.objects = new QomObjects(new PlatformIOThreads(), users);
+        this.objects = new QomObjects(new AioIOThreads(iothreads), users);
         CommandRegistry registry = StandardCommands.register(new CommandRegistry(), objects);
         extra.forEach(registry::register);
         QmpServer[] self = new QmpServer[1];
-        this.server = new QmpServer(registry, (name, task) -> mainLoop.execute(task), new QmpEvents(), () -> {
+        this.server = new QmpServer(registry, mainLoop.context()::runOnce, new QmpEvents(), () -> {
             shutdowns.incrementAndGet();
             self[0].close();
         });
@@ -58,7 +58,12 @@ public final class TestServer implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        mainLoop.submit(objects::stopAll);
-        mainLoop.shutdown();
+        java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
+        mainLoop.context().runOnce("test:stop-iothreads", () -> {
+            objects.stopAll();
+            stopped.complete(null);
+        });
+        stopped.join();
+        mainLoop.stop();
     }
 }

@@ -14,6 +14,7 @@ import qmpd.config.error.QmpException;
 import qmpd.config.schema.EventLoopProperties;
 import qmpd.config.schema.IothreadProperties;
 import qmpd.config.schema.MainLoopProperties;
+import qmpd.loop.GlobalLock;
 
 /**
  * The user-creatable objects under {@code /objects} (QEMU qom/object_interfaces.c): IOThreads and
@@ -113,6 +114,7 @@ public final class QomObjects {
     /** {@code object-add qom-type=iothread}; {@code props} as given (absent members default). */
     @GlobalState
     public IOThreadObject addIothread(String id, IothreadProperties props) {
+        GlobalLock.assertHeld();
         checkId(id);
         IothreadProperties full = props.withDefaults();
         checkRanges(full.aioMaxBatch(), full.threadPoolMin(), full.threadPoolMax(),
@@ -128,6 +130,7 @@ public final class QomObjects {
     /** {@code object-add qom-type=main-loop}: at most one may exist. */
     @GlobalState
     public MainLoopObject addMainLoop(String id, MainLoopProperties props) {
+        GlobalLock.assertHeld();
         checkId(id);
         MainLoopProperties full = props.withDefaults();
         checkRanges(full.aioMaxBatch(), full.threadPoolMin(), full.threadPoolMax());
@@ -144,6 +147,7 @@ public final class QomObjects {
     /** {@code object-del}: refuses the main loop and IOThreads that still have users. */
     @GlobalState
     public void delete(String id) {
+        GlobalLock.assertHeld();
         UserObject o = objects.get(id);
         if (o == null) {
             throw new QmpException.GenericError("object '" + id + "' not found");
@@ -258,6 +262,7 @@ public final class QomObjects {
     /** {@code qom-set}: only the integer properties of IOThreads and the main loop are writable. */
     @GlobalState
     public void set(String path, String property, JsonNode value) {
+        GlobalLock.assertHeld();
         Node node = resolve(path);
         if (property.equals("type") || !(node instanceof Leaf leaf) || intProperty(leaf.object(), property) == null) {
             if (property.equals("type") || (node instanceof Container && objects.containsKey(property))
