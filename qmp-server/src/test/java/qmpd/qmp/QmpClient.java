@@ -51,6 +51,12 @@ public final class QmpClient implements AutoCloseable {
         return new QmpClient(ch);
     }
 
+    /** Connects over TCP to 127.0.0.1. */
+    public static QmpClient connectTcp(int port) throws IOException {
+        SocketChannel ch = SocketChannel.open(new java.net.InetSocketAddress("127.0.0.1", port));
+        return new QmpClient(ch);
+    }
+
     /** Connects, checks the greeting and negotiates (with {@code oob} if asked). */
     public static QmpClient negotiated(Path socket, boolean oob) throws IOException {
         QmpClient c = connect(socket);
