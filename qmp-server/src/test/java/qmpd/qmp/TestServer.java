@@ -25,6 +25,8 @@ public final class TestServer implements AutoCloseable {
     public final QomObjects objects;
     public final QmpServer server;
     public final AtomicInteger shutdowns = new AtomicInteger();
+    /** Completed by the shutdown hook, after the server closed. */
+    public final java.util.concurrent.CompletableFuture<Void> shutdown = new java.util.concurrent.CompletableFuture<>();
     private final Path dir;
 
     public TestServer(Path dir, IOThreadUsers users, List<QmpCommand<?, ?>> extra) {
@@ -36,6 +38,7 @@ public final class TestServer implements AutoCloseable {
         this.server = new QmpServer(registry, mainLoop.context()::runOnce, new QmpEvents(), () -> {
             shutdowns.incrementAndGet();
             self[0].close();
+            shutdown.complete(null);
         });
         self[0] = server;
     }
