@@ -136,8 +136,14 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     /** The streamer's sink: QEMU's {@code handle_qmp_command}. */
     private void onValue(JsonNode value, String error) {
         if (value != null && QmpDispatcher.isOob(value)) {
-            monitor.server().dispatcher().dispatch(value, context(), oobEnabled)
-                    .whenComplete((rsp, e) -> context.runOnContext(v -> send(rsp)));
+            RequestContext rc = new RequestContext();
+            monitor.server().dispatcher().dispatch(value, rc, oobEnabled)
+                    .whenComplete((rsp, e) -> context.runOnContext(v -> {
+                        io.vertx.core.Future<Void> written = send(rsp);
+                        if (rc.shutdownRequested) {
+                            written.onComplete(ar -> monitor.server().fireShutdown());
+                        }
+                    }));
             return;
         }
         if (!oobEnabled || queue.size() == QUEUE_MAX - 1) {
@@ -158,17 +164,18 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         if (oobAtStart && queue.size() == QUEUE_MAX - 1) {
             resume();
         }
+        RequestContext rc = new RequestContext();
         CompletionStage<ObjectNode> response = next.parseError != null
                 ? java.util.concurrent.CompletableFuture.completedFuture(
                         QmpDispatcher.errorResponse(null, "GenericError", next.parseError))
-                : monitor.server().dispatcher().dispatch(next.request, context(), oobEnabled);
-        response.whenComplete((rsp, e) -> context.runOnContext(v -> finish(rsp, oobAtStart)));
+                : monitor.server().dispatcher().dispatch(next.request, rc, oobEnabled);
+        response.whenComplete((rsp, e) -> context.runOnContext(v -> finish(rsp, oobAtStart, rc)));
     }
 
-    private void finish(ObjectNode rsp, boolean oobAtStart) {
+    private void finish(ObjectNode rsp, boolean oobAtStart, RequestContext rc) {
         busy = false;
         io.vertx.core.Future<Void> written = send(rsp);
-        if (monitor.server().takeShutdownRequest()) {
+        if (rc.shutdownRequested) {
             // quit: the reply goes out first, then the owner's hook stops the daemon.
             written.onComplete(ar -> monitor.server().fireShutdown());
             return;
@@ -179,30 +186,29 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         kick();
     }
 
-    private QmpContext context() {
-        QmpServer server = monitor.server();
-        QmpConnection self = this;
-        return new QmpContext() {
-            @Override
-            public Session session() {
-                return self;
-            }
+    /** The per-request view a command gets; remembers whether it asked for shutdown. */
+    private final class RequestContext implements QmpContext {
+        private volatile boolean shutdownRequested;
 
-            @Override
-            public QmpEvents events() {
-                return server.events();
-            }
+        @Override
+        public Session session() {
+            return QmpConnection.this;
+        }
 
-            @Override
-            public CommandRegistry registry() {
-                return server.registry();
-            }
+        @Override
+        public QmpEvents events() {
+            return monitor.server().events();
+        }
 
-            @Override
-            public void requestShutdown() {
-                server.requestShutdown();
-            }
-        };
+        @Override
+        public CommandRegistry registry() {
+            return monitor.server().registry();
+        }
+
+        @Override
+        public void requestShutdown() {
+            shutdownRequested = true;
+        }
     }
 
     /** Writes one message; QEMU ends each with a newline and turns every newline into CRLF. */

@@ -50,7 +50,6 @@ public final class QmpServer implements AutoCloseable {
     private final QmpEvents events;
     private final Runnable shutdownHook;
     private final List<Monitor> monitors = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final AtomicBoolean shutdownRequested = new AtomicBoolean();
     private final AtomicBoolean shutdownFired = new AtomicBoolean();
 
     /**
@@ -162,14 +161,6 @@ public final class QmpServer implements AutoCloseable {
     /** The monitors listening now. */
     public List<Monitor> monitors() {
         return List.copyOf(monitors);
-    }
-
-    void requestShutdown() {
-        shutdownRequested.set(true);
-    }
-
-    boolean takeShutdownRequest() {
-        return shutdownRequested.getAndSet(false);
     }
 
     void fireShutdown() {
