@@ -1,7 +1,5 @@
 package qmpd.aio;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -22,7 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import qmpd.aio.annotation.AnyThread;
 import qmpd.aio.annotation.HomeThread;
-import qmpd.aio.nativeio.ErrnoException;
 import qmpd.aio.nativeio.LinuxSyscalls;
 import qmpd.loop.GlobalLock;
 
@@ -64,7 +60,6 @@ public final class AioContext implements Executor, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AioContext.class);
     /** The context whose home thread is the current thread. */
     private static final ThreadLocal<AioContext> CURRENT = new ThreadLocal<>();
-    private static final int MAX_EVENTS = 128;
     /** QEMU starts a growing window at 4 µs (adjust_polling_time). */
     private static final long POLL_WINDOW_START_NS = 4000;
 
@@ -93,28 +88,23 @@ public final class AioContext implements Executor, AutoCloseable {
     private final boolean main;
     /** Bound once (CAS), read from any thread. */
     private volatile Thread home;
-    /** The context lock of rule 2; fair, so a queued acquirer goes first when the loop lets go. */
-    private final ReentrantLock lock = new ReentrantLock(true);
+    /** The context lock of rule 2. */
+    private final ContextLock lock = new ContextLock(this);
     private final BhQueue bhQueue = new BhQueue();
     /** Reusable BHs not yet deleted, for the leak check in close(); any thread. */
     private final Set<BottomHalf> liveBhs = ConcurrentHashMap.newKeySet();
-    /** Home thread or acquirer, like every field down to {@code depth}. */
+    /** Home thread or acquirer, like every field down to {@code pollNs}. */
     private final TimerHeap timers = new TimerHeap();
-    private FdHandler[] byFd = new FdHandler[64];
-    /** Handlers with an ioPoll hook; copied on change, so a hook may add or remove handlers. */
-    private FdHandler[] pollHandlers = new FdHandler[0];
-    private final int epfd;
+    private final FdTable fds = new FdTable();
     private final EventNotifier wake;
-    private final Arena arena = Arena.ofShared();
-    private MemorySegment[] eventBufs = new MemorySegment[0];
-    private FdHandler[][] readyHandlers = new FdHandler[0][];
-    private int[][] readyEvents = new int[0][];
     private EndMarker[] markers = new EndMarker[0];
     /** Current poll() nesting depth. */
     private int depth;
     /** The params the loop runs with, and its current busy-poll window. */
     private PollParams appliedParams;
     private long pollNs;
+    /** Time the last waitForEvents() slept; read by its caller before any callback runs. */
+    private long lastBlockedNs;
 
     /** 1 while the home thread is about to sleep or sleeping in epoll_wait; written by it only. */
     private volatile int notifyMe;
@@ -139,10 +129,8 @@ public final class AioContext implements Executor, AutoCloseable {
         this.main = main;
         this.params = Objects.requireNonNull(params, "params");
         this.appliedParams = params;
-        this.epfd = LinuxSyscalls.epollCreate();
         this.wake = EventNotifier.create();
-        FdHandler h = new FdHandler(this, wake.fd(), wake::testAndClear, null, null, true, true);
-        installHandler(h);
+        fds.install(new FdHandler(this, wake.fd(), wake::testAndClear, null, null, true, true));
     }
 
     /** A context whose home thread will be the first thread that polls it; no busy polling. */
@@ -302,7 +290,7 @@ public final class AioContext implements Executor, AutoCloseable {
     void timerMod(AioTimer t, long deadlineNs) {
         assert checkOwned();
         timers.add(t, deadlineNs);
-        if (!inHomeThread()) kick();   // the sleeping loop computed its timeout without this timer
+        kickIfForeign();   // the sleeping loop computed its timeout without this timer
     }
 
     void timerDel(AioTimer t) {
@@ -324,7 +312,7 @@ public final class AioContext implements Executor, AutoCloseable {
         assert checkOwned();
         if (fd < 0) throw new IllegalArgumentException("fd " + fd);
         if (onReadable == null && onWritable == null) {
-            FdHandler old = handlerOf(fd);
+            FdHandler old = fds.handlerOf(fd);
             if (old != null) fdRemove(old);
             return null;
         }
@@ -342,72 +330,26 @@ public final class AioContext implements Executor, AutoCloseable {
         return installHandler(new FdHandler(this, notifier.fd(), onSet, null, ioPoll, true, false));
     }
 
-    private FdHandler handlerOf(int fd) {
-        return fd < byFd.length ? byFd[fd] : null;
-    }
-
     private FdHandler installHandler(FdHandler h) {
-        int fd = h.fd();
-        if (fd >= byFd.length) byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
-        FdHandler old = byFd[fd];
-        int events = interestOf(h.wantRead, h.wantWrite);
-        if (old != null) {
-            old.removed = true;
-            LinuxSyscalls.epollCtl(epfd, old.inEpoll ? LinuxSyscalls.EPOLL_CTL_MOD : LinuxSyscalls.EPOLL_CTL_ADD, fd, events);
-        } else {
-            LinuxSyscalls.epollCtl(epfd, LinuxSyscalls.EPOLL_CTL_ADD, fd, events);
-        }
-        h.inEpoll = true;
-        byFd[fd] = h;
-        if (old != null && old.ioPoll != null || h.ioPoll != null) rebuildPollHandlers();
-        if (!inHomeThread() && home != null) kick();
+        fds.install(h);
+        kickIfForeign();
         return h;
-    }
-
-    private static int interestOf(boolean read, boolean write) {
-        return (read ? LinuxSyscalls.EPOLLIN : 0) | (write ? LinuxSyscalls.EPOLLOUT : 0);
     }
 
     void fdSetInterest(FdHandler h, boolean read, boolean write) {
         assert checkOwned();
-        if (h.removed) throw new IllegalStateException(h + " was removed");
-        h.wantRead = read;
-        h.wantWrite = write;
-        int fd = h.fd();
-        if (!read && !write) {
-            if (h.inEpoll) LinuxSyscalls.epollCtl(epfd, LinuxSyscalls.EPOLL_CTL_DEL, fd, 0);
-            h.inEpoll = false;
-        } else {
-            LinuxSyscalls.epollCtl(epfd, h.inEpoll ? LinuxSyscalls.EPOLL_CTL_MOD : LinuxSyscalls.EPOLL_CTL_ADD,
-                    fd, interestOf(read, write));
-            h.inEpoll = true;
-        }
-        if (!inHomeThread()) kick();
+        fds.setInterest(h, read, write);
+        kickIfForeign();
     }
 
     void fdRemove(FdHandler h) {
         assert checkOwned();
-        if (h.removed) return;
-        h.removed = true;   // levels still holding it in their ready copy skip it
-        int fd = h.fd();
-        if (byFd[fd] == h) byFd[fd] = null;
-        if (h.inEpoll) {
-            h.inEpoll = false;
-            try {
-                LinuxSyscalls.epollCtl(epfd, LinuxSyscalls.EPOLL_CTL_DEL, fd, 0);
-            } catch (ErrnoException e) {
-                // EBADF/ENOENT: the owner closed the fd first, which already removed it from epoll
-            }
-        }
-        if (h.ioPoll != null) rebuildPollHandlers();
+        fds.remove(h);
     }
 
-    private void rebuildPollHandlers() {
-        List<FdHandler> list = new ArrayList<>();
-        for (FdHandler h : byFd) {
-            if (h != null && h.ioPoll != null) list.add(h);
-        }
-        pollHandlers = list.toArray(new FdHandler[0]);
+    /** An acquirer changed what the sleeping loop waits for: make it recompute. */
+    private void kickIfForeign() {
+        if (home != null && !inHomeThread()) kick();
     }
 
     // ---------------------------------------------------------------- acquire / release
@@ -421,15 +363,7 @@ public final class AioContext implements Executor, AutoCloseable {
     @AnyThread
     public void acquire() {
         if (closed) throw new IllegalStateException("AioContext '" + name + "' is closed");
-        HeldContexts held = HeldContexts.OF_THREAD.get();
-        AioContext own = CURRENT.get();
-        AioContext other = own != null && own != this ? own : held.anyOtherThan(this);
-        if (other != null && !GlobalLock.isHeldByCurrentThread()) {
-            throw new IllegalStateException("thread " + Thread.currentThread().getName() + " holds AioContext '"
-                    + other.name + "' and acquires '" + name + "': only the GlobalLock holder may hold several");
-        }
-        lock.lock();
-        held.inc(this);
+        lock.acquire(CURRENT.get());
     }
 
     /**
@@ -439,37 +373,21 @@ public final class AioContext implements Executor, AutoCloseable {
      */
     @AnyThread
     public void release() {
-        if (!HeldContexts.OF_THREAD.get().dec(this)) {
-            throw new IllegalStateException("AioContext '" + name + "' released by "
-                    + Thread.currentThread().getName() + ", which has not acquired it");
-        }
-        lock.unlock();
+        lock.release();
     }
 
     /** How many levels the caller has acquired. */
     @AnyThread
     public int acquiredLevels() {
-        return HeldContexts.OF_THREAD.get().count(this);
+        return lock.acquiredLevels();
     }
 
-    /** Releases every level the caller acquired and returns their number (for AioWait). */
     int releaseAllLevels() {
-        HeldContexts held = HeldContexts.OF_THREAD.get();
-        int n = held.count(this);
-        for (int i = 0; i < n; i++) {
-            held.dec(this);
-            lock.unlock();
-        }
-        return n;
+        return lock.releaseAllLevels();
     }
 
-    /** Takes back levels dropped by releaseAllLevels; no rule-3 check, they were held before. */
     void reacquireLevels(int n) {
-        HeldContexts held = HeldContexts.OF_THREAD.get();
-        for (int i = 0; i < n; i++) {
-            lock.lock();
-            held.inc(this);
-        }
+        lock.reacquireLevels(n);
     }
 
     // ---------------------------------------------------------------- poll
@@ -499,11 +417,11 @@ public final class AioContext implements Executor, AutoCloseable {
                 GlobalLock.lock();
                 tookGlobal = true;
             }
-            lock.lock();
+            lock.lockForDispatch();
             try {
                 return iterate(level, blocking, tookGlobal);
             } finally {
-                lock.unlock();
+                lock.unlockAfterDispatch();
             }
         } finally {
             depth--;
@@ -517,75 +435,74 @@ public final class AioContext implements Executor, AutoCloseable {
         applyParams();
         boolean progress = false;
         long busy = 0;
-        long blocked = 0;
         long timeout = blocking ? timeoutNs(start) : 0;
-
         if (timeout != 0 && pollNs > 0) {   // QEMU try_poll_mode
-            long limit = timeout < 0 ? pollNs : Math.min(pollNs, timeout);
-            boolean work;
-            long now;
-            do {
-                progress = runPollHandlers();
-                work = progress || !bhQueue.isEmpty() || notified;
-                now = System.nanoTime();
-            } while (!work && now - start < limit && !lock.hasQueuedThreads());
+            progress = busyPoll(start, timeout < 0 ? pollNs : Math.min(pollNs, timeout));
+            long now = System.nanoTime();
             busy = now - start;
-            if (work) {
-                count(C_POLL_HITS, 1);
-                timeout = 0;
-            } else {
-                timeout = timeoutNs(now);
-            }
+            boolean work = progress || !bhQueue.isEmpty() || notified;
+            if (work) count(C_POLL_HITS, 1);
+            timeout = work ? 0 : timeoutNs(now);
         }
-
-        MemorySegment events = eventBuf(level);
-        int n;
-        if (timeout != 0) {
-            notifyMe = 1;
-            // Re-check after announcing: a producer that pushed before it saw notifyMe == 0.
-            if (!bhQueue.isEmpty() || notified) timeout = 0;
-        }
-        if (timeout != 0) {
-            int holds = lock.getHoldCount();
-            for (int i = 0; i < holds; i++) lock.unlock();
-            if (dropGlobalWhileBlocked) GlobalLock.unlock();
-            long t0 = System.nanoTime();
-            try {
-                n = LinuxSyscalls.epollWait(epfd, events, MAX_EVENTS, toMillis(timeout));
-            } finally {
-                notifyMe = 0;
-                blocked = System.nanoTime() - t0;
-                if (dropGlobalWhileBlocked) GlobalLock.lock();
-                for (int i = 0; i < holds; i++) lock.lock();
-            }
-        } else {
-            notifyMe = 0;
-            n = LinuxSyscalls.epollWait(epfd, events, MAX_EVENTS, 0);
-        }
+        int n = waitForEvents(level, timeout, dropGlobalWhileBlocked);
+        long blocked = lastBlockedNs;
         NOTIFIED.setVolatile(this, false);   // QEMU aio_notify_accept: what woke us is handled below
-
         if (blocking && appliedParams.pollMaxNs() > 0) {
             adjustPollingTime(System.nanoTime() - start);
         }
 
-        int ready = copyReady(level, events, n);
+        int ready = fds.collectReady(level, n);   // QEMU's order: BHs, fd handlers, timers
         progress |= runBottomHalves(level);
-        progress |= dispatchFds(level, ready);
+        progress |= fds.dispatch(this, level, ready);
         progress |= runTimers();
 
         if (level == 0) count(C_DISPATCH_NS, System.nanoTime() - start - busy - blocked);
         if (busy > 0) count(C_BUSY_NS, busy);
         if (blocked > 0) count(C_BLOCKED_NS, blocked);
         if (progress && !main) AioWait.kick();   // the main loop may wait for what this iteration did
-        if (level > 0 && lock.hasQueuedThreads()) yieldToAcquirer();
+        if (level > 0) lock.yieldIfWaited();
         return progress;
     }
 
-    /** A nested poll keeps the lock across iterations; let a queued acquirer in (fair lock). */
-    private void yieldToAcquirer() {
-        int holds = lock.getHoldCount();
-        for (int i = 0; i < holds; i++) lock.unlock();
-        for (int i = 0; i < holds; i++) lock.lock();
+    /**
+     * Spins for up to {@code limitNs} calling the ioPoll hooks (QEMU run_poll_handlers) until one
+     * makes progress, a BH or wake-up arrives, or another thread queues for the context lock.
+     */
+    private boolean busyPoll(long start, long limitNs) {
+        boolean progress;
+        do {
+            progress = runPollHandlers();
+        } while (!progress && bhQueue.isEmpty() && !notified && System.nanoTime() - start < limitNs
+                && !lock.hasWaiters());
+        return progress;
+    }
+
+    /**
+     * epoll_wait for {@code timeoutNs} (-1: forever, 0: just look). Before sleeping, announces it in
+     * notifyMe and re-checks for work (a producer that pushed earlier saw notifyMe == 0), then
+     * drops every level of the context lock, and the GlobalLock at the main loop's outermost level.
+     */
+    private int waitForEvents(int level, long timeoutNs, boolean dropGlobal) {
+        lastBlockedNs = 0;
+        if (timeoutNs != 0) {
+            notifyMe = 1;
+            if (!bhQueue.isEmpty() || notified) timeoutNs = 0;
+        }
+        if (timeoutNs == 0) {
+            notifyMe = 0;
+            return fds.waitEvents(level, 0);
+        }
+        int holds = lock.unlockAll();
+        if (dropGlobal) GlobalLock.unlock();
+        long t0 = System.nanoTime();
+        try {
+            return fds.waitEvents(level, timeoutNs);
+        } finally {
+            notifyMe = 0;
+            lastBlockedNs = System.nanoTime() - t0;
+            if (dropGlobal) GlobalLock.lock();
+            lock.relock(holds);
+        }
     }
 
     /** Nanoseconds until something is due: 0 if BHs or a wake-up are pending, -1 for no timer. */
@@ -594,13 +511,6 @@ public final class AioContext implements Executor, AutoCloseable {
         AioTimer t = timers.peek();
         if (t == null) return -1;
         return Math.max(0, t.deadlineNs - now);
-    }
-
-    /** Rounds up (QEMU qemu_timeout_ns_to_ms): a timer never fires early. */
-    private static int toMillis(long ns) {
-        if (ns < 0) return -1;
-        long ms = (ns + 999_999) / 1_000_000;
-        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
     private void applyParams() {
@@ -630,7 +540,7 @@ public final class AioContext implements Executor, AutoCloseable {
 
     private boolean runPollHandlers() {
         boolean progress = false;
-        for (FdHandler h : pollHandlers) {
+        for (FdHandler h : fds.pollHandlers()) {
             if (h.removed) continue;
             try {
                 if (h.ioPoll.getAsBoolean()) progress = true;
@@ -641,59 +551,16 @@ public final class AioContext implements Executor, AutoCloseable {
         return progress;
     }
 
-    private MemorySegment eventBuf(int level) {
-        if (level >= eventBufs.length) {
-            int len = level + 1;
-            eventBufs = Arrays.copyOf(eventBufs, len);
-            readyHandlers = Arrays.copyOf(readyHandlers, len);
-            readyEvents = Arrays.copyOf(readyEvents, len);
-            markers = Arrays.copyOf(markers, len);
-            eventBufs[level] = arena.allocate(MAX_EVENTS * LinuxSyscalls.EPOLL_EVENT_SIZE, 8);
-            readyHandlers[level] = new FdHandler[MAX_EVENTS];
-            readyEvents[level] = new int[MAX_EVENTS];
-            markers[level] = new EndMarker();
-        }
-        return eventBufs[level];
-    }
-
-    /** Resolves this level's epoll results to handlers before any callback can change the table. */
-    private int copyReady(int level, MemorySegment events, int n) {
-        FdHandler[] hs = readyHandlers[level];
-        int[] evs = readyEvents[level];
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            FdHandler h = handlerOf(LinuxSyscalls.epollFd(events, i));
-            if (h != null) {
-                hs[m] = h;
-                evs[m++] = LinuxSyscalls.epollEvents(events, i);
+    private EndMarker marker(int level) {
+        if (level >= markers.length) {
+            int from = markers.length;
+            markers = Arrays.copyOf(markers, level + 1);
+            for (int i = from; i <= level; i++) {
+                markers[i] = new EndMarker();
+                markers[i].consumed = true;   // "not queued"
             }
         }
-        return m;
-    }
-
-    private boolean dispatchFds(int level, int ready) {
-        FdHandler[] hs = readyHandlers[level];
-        int[] evs = readyEvents[level];
-        boolean progress = false;
-        for (int i = 0; i < ready; i++) {
-            FdHandler h = hs[i];
-            hs[i] = null;
-            int ev = evs[i];
-            boolean ran = false;
-            if (!h.removed && h.wantRead && (ev & (LinuxSyscalls.EPOLLIN | LinuxSyscalls.EPOLLHUP | LinuxSyscalls.EPOLLERR)) != 0) {
-                run(h.onReadable, h);
-                ran = true;
-            }
-            if (!h.removed && h.wantWrite && (ev & (LinuxSyscalls.EPOLLOUT | LinuxSyscalls.EPOLLHUP | LinuxSyscalls.EPOLLERR)) != 0) {
-                run(h.onWritable, h);
-                ran = true;
-            }
-            if (ran && !h.internal) {
-                progress = true;
-                count(h.notifier ? C_NOTIFIER_EVENTS : C_FD_EVENTS, 1);
-            }
-        }
-        return progress;
+        return markers[level];
     }
 
     /**
@@ -702,7 +569,12 @@ public final class AioContext implements Executor, AutoCloseable {
      */
     private boolean runBottomHalves(int level) {
         if (bhQueue.isEmpty()) return false;
-        EndMarker mine = markers[level];
+        EndMarker mine = marker(level);
+        if (!mine.consumed) {
+            // Still queued: a VirtualMachineError unwound this level mid-batch. A node must never
+            // be queued twice, so this level gets a fresh marker; the stale one is skipped.
+            mine = markers[level] = new EndMarker();
+        }
         mine.consumed = false;
         bhQueue.push(mine);
         boolean progress = false;
@@ -723,7 +595,7 @@ public final class AioContext implements Executor, AutoCloseable {
             if ((flags & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
                 count(C_BHS, 1);
                 progress = true;
-                run(bh.callback, bh);
+                runCallback(bh.callback, bh);
             }
         }
         return progress;
@@ -738,12 +610,12 @@ public final class AioContext implements Executor, AutoCloseable {
             timers.remove(t);
             count(C_TIMERS, 1);
             progress = true;
-            run(t.callback, t);
+            runCallback(t.callback, t);
         }
         return progress;
     }
 
-    private void run(Runnable r, Object what) {
+    void runCallback(Runnable r, Object what) {
         try {
             r.run();
         } catch (VirtualMachineError e) {
@@ -751,6 +623,10 @@ public final class AioContext implements Executor, AutoCloseable {
         } catch (Throwable e) {
             report(what, e);
         }
+    }
+
+    void countFdEvent(boolean notifier) {
+        count(notifier ? C_NOTIFIER_EVENTS : C_FD_EVENTS, 1);
     }
 
     private void report(Object what, Throwable e) {
@@ -867,10 +743,8 @@ public final class AioContext implements Executor, AutoCloseable {
         }
         if (!dropped.isEmpty()) LOG.warn("AioContext '{}' closed with BHs {} never run", name, dropped);
         timers.clear();
-        Arrays.fill(byFd, null);
+        fds.close();
         wake.close();
-        LinuxSyscalls.close(epfd);
-        arena.close();
         if (h == Thread.currentThread() && CURRENT.get() == this) CURRENT.remove();
         if (!liveBhs.isEmpty()) {
             List<String> names = liveBhs.stream().map(BottomHalf::name).sorted().toList();

@@ -8,8 +8,9 @@ import qmpd.aio.annotation.HomeThread;
  * A one-shot timer on the {@link System#nanoTime} clock (QEMU_CLOCK_REALTIME's monotonic role),
  * fired in its context's home thread. Re-arm it from its callback for periodic work.
  *
- * <p>The loop sleeps in epoll_wait with millisecond granularity (rounded up, as QEMU's
- * fdmon-epoll does), so a timer fires at or after its deadline, up to about 1 ms late when idle.
+ * <p>The loop sleeps in epoll_pwait2 with a nanosecond timeout (QEMU's fdmon-epoll uses ppoll on
+ * the epoll fd for the same reason); on kernels without it the timeout is rounded up to whole
+ * milliseconds. Either way a timer never fires before its deadline.
  */
 public final class AioTimer {
     private final AioContext context;

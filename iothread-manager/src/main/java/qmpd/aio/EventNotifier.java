@@ -32,6 +32,8 @@ public final class EventNotifier implements AutoCloseable {
     /** Signals the notifier: one write(2) of 1. */
     @AnyThread
     public void set() {
+        // A write after close could hit an unrelated file that reused the fd number.
+        if (closed.get()) throw new IllegalStateException("EventNotifier closed");
         LinuxSyscalls.eventfdWrite(fd, 1);
     }
 

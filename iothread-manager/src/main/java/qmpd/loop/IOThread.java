@@ -95,6 +95,10 @@ public final class IOThread {
     @AnyThread
     public void stop() {
         if (Thread.currentThread() == thread) throw new IllegalStateException("IOThread '" + id + "' stopping itself");
+        if (context.acquiredLevels() > 0) {
+            // The loop could never take its lock to run the stop BH: join() would hang.
+            throw new IllegalStateException("IOThread '" + id + "' stopped while its context is acquired by the caller");
+        }
         int prev = state.getAndSet(STOPPED);
         if (prev == NEW) {
             context.close();

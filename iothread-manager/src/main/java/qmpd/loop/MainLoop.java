@@ -66,6 +66,10 @@ public final class MainLoop {
     @AnyThread
     public void stop() {
         if (Thread.currentThread() == thread) throw new IllegalStateException("main loop stopping itself");
+        if (GlobalLock.isHeldByCurrentThread() || context.acquiredLevels() > 0) {
+            // The loop needs both to run the stop BH: join() would hang.
+            throw new IllegalStateException("main loop stopped by a thread holding the GlobalLock or its context");
+        }
         int prev = state.getAndSet(STOPPED);
         if (prev == NEW) {
             context.close();

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import qmpd.aio.AioContext;
 import qmpd.aio.AioStats;
+import qmpd.aio.EventNotifier;
+import qmpd.aio.FdHandler;
 import qmpd.aio.PollParams;
 
 /** Busy polling as QEMU's aio_poll/adjust_polling_time do it, observed through the counters. */
@@ -77,6 +79,97 @@ class AdaptivePollingTest {
             assertEquals(0, s.pollWindowNs());
         } finally {
             io.stop();
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void windowResetsAfterAnIdleGapLongerThanPollMaxNsAndHalvesWithPollShrink() throws Exception {
+        for (long shrink : new long[] {0, 2}) {
+            IOThread io = IOThread.create("shrink" + shrink, new PollParams(2_000_000, 2, shrink, 0)).start();
+            try {
+                pingPong(io.context(), 100);
+                long grown = io.context().stats().pollWindowNs();
+                assertTrue(grown > 4000, "grew under frequent events: " + grown);
+                new CountDownLatch(1).await(20, TimeUnit.MILLISECONDS);   // an idle gap: the subject of the test
+                pingPong(io.context(), 1);   // the wake-up after the gap adjusts the window
+                long after = io.context().stats().pollWindowNs();
+                if (shrink == 0) {
+                    assertEquals(0, after, "poll-shrink 0 resets (QEMU adjust_polling_time)");
+                } else {
+                    assertEquals(grown / 2, after, "poll-shrink 2 halves");
+                }
+            } finally {
+                io.stop();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void acquireIsPromptEvenWhileTheLoopBusyPollsAWideWindow() throws Exception {
+        // poll-max-ns of 1 s: once grown, an idle loop spins for up to a second per iteration,
+        // unless it notices a queued acquirer and goes to sleep, releasing the context.
+        IOThread io = IOThread.create("widepoll", new PollParams(1_000_000_000, 1000, 2, 0)).start();
+        try {
+            AioContext ctx = io.context();
+            // The window grows only when an event comes after it closed: space the pings out
+            // beyond the current window (4 us, then 4 ms, then the 1 s ceiling).
+            var never = new CountDownLatch(1);
+            for (int i = 0; i < 10 && ctx.stats().pollWindowNs() < 100_000_000; i++) {
+                never.await(ctx.stats().pollWindowNs() / 1_000_000 + 2, TimeUnit.MILLISECONDS);
+                pingPong(ctx, 1);
+            }
+            assertTrue(ctx.stats().pollWindowNs() >= 100_000_000, "window " + ctx.stats().pollWindowNs());
+            pingPong(ctx, 1);   // now the loop is busy-polling its wide window
+            long t0 = System.nanoTime();
+            ctx.acquire();
+            long waited = System.nanoTime() - t0;
+            ctx.release();
+            assertTrue(waited < 100_000_000, "acquire waited " + waited / 1000 + " us");
+        } finally {
+            io.stop();
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void busyPollCallsTheFdHandlersIoPollHookOnlyWhenPollingIsOn() throws Exception {
+        for (long maxNs : new long[] {0, 50_000_000}) {
+            IOThread io = IOThread.create("iopoll" + maxNs, new PollParams(maxNs, 2, 2, 0)).start();
+            EventNotifier n = EventNotifier.create();
+            try {
+                AioContext ctx = io.context();
+                var calls = new java.util.concurrent.atomic.AtomicLong();
+                var wrongThread = new java.util.concurrent.atomic.AtomicLong();
+                var installed = new CountDownLatch(1);
+                FdHandler[] h = new FdHandler[1];
+                ctx.runOnce("install", () -> {
+                    h[0] = ctx.setEventNotifier(n, n::testAndClear, () -> {
+                        if (Thread.currentThread() != io.thread()) wrongThread.incrementAndGet();
+                        calls.incrementAndGet();
+                        return false;   // a virtqueue/ring check would look for work here
+                    });
+                    installed.countDown();
+                });
+                assertTrue(installed.await(5, TimeUnit.SECONDS));
+                pingPong(ctx, PINGS);
+                if (maxNs == 0) {
+                    assertEquals(0, calls.get(), "poll-max-ns=0 never busy-polls");
+                } else {
+                    assertTrue(calls.get() > 0, "the hook ran while busy-polling");
+                }
+                assertEquals(0, wrongThread.get());
+                var removed = new CountDownLatch(1);
+                ctx.runOnce("remove", () -> {
+                    h[0].remove();
+                    removed.countDown();
+                });
+                assertTrue(removed.await(5, TimeUnit.SECONDS));
+            } finally {
+                io.stop();
+                n.close();
+            }
         }
     }
 

@@ -54,6 +54,19 @@ class IOThreadTest {
 
     @Test
     @Timeout(10)
+    void stopWhileHoldingItsContextIsRefusedInsteadOfHanging() {
+        IOThread io = IOThread.create("held0", PollParams.IOTHREAD_DEFAULT).start();
+        io.context().acquire();
+        try {
+            assertThrows(IllegalStateException.class, io::stop);
+        } finally {
+            io.context().release();
+        }
+        io.stop();
+    }
+
+    @Test
+    @Timeout(10)
     void threadIsNamedAndReportsItsKernelThreadId() throws Exception {
         IOThread io = IOThread.create("tid0", PollParams.IOTHREAD_DEFAULT).start();
         try {

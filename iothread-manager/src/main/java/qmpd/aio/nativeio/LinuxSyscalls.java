@@ -35,6 +35,7 @@ public final class LinuxSyscalls {
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
+    public static final int ENOSYS = 38;
 
     /** struct epoll_event is packed on x86_64 (12 bytes) and naturally aligned elsewhere (16). */
     public static final long EPOLL_EVENT_SIZE;
@@ -49,6 +50,10 @@ public final class LinuxSyscalls {
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle EPOLL_WAIT = bind("epoll_wait", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    /** epoll_pwait2 (Linux 5.11, glibc 2.35) takes a timespec: timers need not round to milliseconds. */
+    private static final MethodHandle EPOLL_PWAIT2 = bindOptional("epoll_pwait2", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static volatile boolean pwait2Works = EPOLL_PWAIT2 != null;
     private static final MethodHandle EVENTFD = bind("eventfd", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle READ = bind("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
@@ -78,6 +83,12 @@ public final class LinuxSyscalls {
         MemorySegment addr = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
         return LINKER.downcallHandle(addr, fd, Linker.Option.captureCallState("errno"));
+    }
+
+    private static MethodHandle bindOptional(String name, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name)
+                .map(addr -> LINKER.downcallHandle(addr, fd, Linker.Option.captureCallState("errno")))
+                .orElse(null);
     }
 
     private static int errno(Scratch s) {
@@ -136,6 +147,45 @@ public final class LinuxSyscalls {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
+    }
+
+    /**
+     * epoll_wait with a nanosecond timeout (-1: forever). Uses epoll_pwait2 where the kernel has
+     * it; elsewhere rounds up to milliseconds, so a deadline is never missed early. Returns the
+     * number of ready fds; 0 on timeout or EINTR.
+     */
+    public static int epollWaitNs(int epfd, MemorySegment events, int max, long timeoutNs) {
+        if (timeoutNs <= 0 || timeoutNs % 1_000_000 == 0 || !pwait2Works) {
+            return epollWait(epfd, events, max, toMillis(timeoutNs));
+        }
+        Scratch s = SCRATCH.get();
+        MemorySegment ts = s.buf();
+        ts.set(ValueLayout.JAVA_LONG, 0, timeoutNs / 1_000_000_000);
+        ts.set(ValueLayout.JAVA_LONG, 8, timeoutNs % 1_000_000_000);
+        try {
+            int n = (int) EPOLL_PWAIT2.invokeExact(s.state(), epfd, events, max, ts, MemorySegment.NULL);
+            if (n < 0) {
+                int e = errno(s);
+                if (e == EINTR) return 0;
+                if (e == ENOSYS) {   // glibc has it, the kernel does not
+                    pwait2Works = false;
+                    return epollWait(epfd, events, max, toMillis(timeoutNs));
+                }
+                throw new ErrnoException("epoll_pwait2", e);
+            }
+            return n;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Rounds up (QEMU qemu_timeout_ns_to_ms): a timer never fires early. */
+    private static int toMillis(long ns) {
+        if (ns < 0) return -1;
+        long ms = (ns + 999_999) / 1_000_000;
+        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
     /** The event mask of the i-th entry of an epoll_wait result. */
