@@ -117,6 +117,9 @@ public final class Main {
             if (!"socket".equals(cd.get("backend"))) {
                 throw new UsageException("--chardev " + chardevId + ": only socket chardevs are supported");
             }
+            if (!"on".equals(cd.get("server"))) {
+                throw new UsageException("--chardev " + chardevId + ": only listening sockets (server=on) are supported");
+            }
             MonitorOptions options = MonitorOptions.defaults().withPretty("on".equals(mon.get("pretty")));
             Monitor m;
             if (cd.containsKey("path")) {
