@@ -29,8 +29,10 @@ import qmpd.qmp.qom.IOThreadUsers;
 /**
  * Replays what clients sent to QEMU 7.2 in the reference transcripts against qmpd and compares
  * every reply in shape (keys, JSON types, error classes) and in value wherever the value is not
- * version or environment specific; lines that QEMU recorded byte for byte ({@code wire}) must match
- * byte for byte, with only the {@code package} string substituted.
+ * version or environment specific. Replies must also match QEMU's bytes (with only the
+ * {@code package} string substituted): the recorded {@code wire} lines, and every other reply that
+ * holds no timestamp, thread id or hash-ordered list, re-printed from the capture (which kept
+ * QEMU's member order) in QEMU's format.
  *
  * <p>Requests for commands that qmpd does not implement yet are skipped with their replies,
  * from the explicit list {@link #NOT_IMPLEMENTED}, and counted; each scenario must compare a minimum
@@ -103,14 +105,14 @@ class TranscriptReplayTest {
     @Timeout(60)
     void greetingAndNegotiationOfQemuStorageDaemon() throws Exception {
         Stats s = replay("a_greeting_negotiation.jsonl", List.of());
-        assertTrue(s.compared() >= 15, s.toString());
+        assertTrue(s.compared() >= 15 && s.exact() >= 12, s.toString());
     }
 
     @Test
     @Timeout(60)
     void greetingStatusAndQuitOfQemuSystem() throws Exception {
         Stats s = replay("a2_greeting_qemu_system.jsonl", List.of());
-        assertTrue(s.compared() >= 9, s.toString());
+        assertTrue(s.compared() >= 9 && s.exact() >= 6, s.toString());
     }
 
     @Test
@@ -118,7 +120,7 @@ class TranscriptReplayTest {
     void iothreadLifecycle() throws Exception {
         Stats s = replay("b_iothread_lifecycle.jsonl", List.of());
         assertEquals(0, s.skipped(), s.toString());
-        assertTrue(s.compared() >= 33, s.toString());
+        assertTrue(s.compared() >= 33 && s.exact() >= 27, s.toString());
     }
 
     @Test
@@ -126,21 +128,21 @@ class TranscriptReplayTest {
     void malformedInput() throws Exception {
         Stats s = replay("e_malformed_input.jsonl", List.of());
         assertTrue(s.compared() >= 1100, s.toString());
-        assertTrue(s.exact() >= 5, s.toString());
+        assertTrue(s.exact() >= 1100, s.toString());
     }
 
     @Test
     @Timeout(60)
     void outOfBand() throws Exception {
         Stats s = replay("g_oob.jsonl", List.of(new QueryYank(), new Yank()));
-        assertTrue(s.compared() >= 25, s.toString());
+        assertTrue(s.compared() >= 25 && s.exact() >= 24, s.toString());
     }
 
     @Test
     @Timeout(60)
     void multipleMonitorsAndClientsInTurn() throws Exception {
         Stats s = replay("h_multi_monitor.jsonl", List.of());
-        assertTrue(s.compared() >= 8, s.toString());
+        assertTrue(s.compared() >= 8 && s.exact() >= 7, s.toString());
     }
 
     static List<Line> load(String file) throws IOException {
@@ -244,6 +246,12 @@ class TranscriptReplayTest {
                         assertEquals(exp.wire().replace(QEMU_PACKAGE, QueryVersion.VERSION.packageName()), act,
                                 file + ":" + exp.no());
                         exact++;
+                    } else if (byteExactCandidate(exp.msg(), lastCommand)) {
+                        // The capture kept QEMU's member order: re-printed in QEMU's format it is the wire line.
+                        String wire = qmpd.qmp.json.QmpJsonWriter.write(exp.msg(), false)
+                                .replace(QEMU_PACKAGE, QueryVersion.VERSION.packageName());
+                        assertEquals(wire, act, file + ":" + exp.no());
+                        exact++;
                     }
                     if (!exp.omitted()) {
                         assertShape(exp.msg(), QmpClient.JSON.readTree(act), "", lastCommand, file + ":" + exp.no());
@@ -256,6 +264,13 @@ class TranscriptReplayTest {
         System.out.printf("transcript %s: %d lines compared (%d byte-exact), %d skipped%n",
                 file, compared, exact, skipped);
         return new Stats(compared, exact, skipped);
+    }
+
+    /** Replies whose bytes do not depend on time, thread ids or QEMU's hash order of long lists. */
+    private static boolean byteExactCandidate(JsonNode msg, String cmd) {
+        String text = msg.toString();
+        return !text.contains("\"timestamp\"") && !text.contains("\"thread-id\"")
+                && !(msg.path("return").isArray() && msg.path("return").size() > 1);
     }
 
     private static QmpClient open(Path socket) {
