@@ -248,7 +248,7 @@ class TranscriptReplayTest {
                         exact++;
                     } else if (byteExactCandidate(exp.msg(), lastCommand)) {
                         // The capture kept QEMU's member order: re-printed in QEMU's format it is the wire line.
-                        String wire = qmpd.qmp.json.QmpJsonWriter.write(exp.msg(), false)
+                        String wire = qmpd.qmp.json.QmpJsonWriter.writeAsOrdered(exp.msg())
                                 .replace(QEMU_PACKAGE, QueryVersion.VERSION.packageName());
                         assertEquals(wire, act, file + ":" + exp.no());
                         exact++;

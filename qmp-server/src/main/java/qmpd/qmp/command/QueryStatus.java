@@ -1,7 +1,5 @@
 package qmpd.qmp.command;
 
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-
 /** {@code query-status}: a storage daemon is always running, as qemu-system reports a running VM. */
 public final class QueryStatus extends QmpCommand<QmpCommand.NoArgs, QueryStatus.StatusInfo> {
 
@@ -16,8 +14,7 @@ public final class QueryStatus extends QmpCommand<QmpCommand.NoArgs, QueryStatus
         }
     }
 
-    /** QAPI {@code StatusInfo}, in QEMU 7.2's wire order. */
-    @JsonPropertyOrder({"status", "singlestep", "running"})
+    /** QAPI {@code StatusInfo}. */
     public record StatusInfo(boolean running, boolean singlestep, RunState status) {
     }
 

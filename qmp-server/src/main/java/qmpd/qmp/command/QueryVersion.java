@@ -1,7 +1,5 @@
 package qmpd.qmp.command;
 
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-
 /**
  * {@code query-version}, and the version object of the greeting.
  *
@@ -12,8 +10,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  */
 public final class QueryVersion extends QmpCommand<QmpCommand.NoArgs, QueryVersion.VersionInfo> {
 
-    /** QAPI {@code VersionTriple}; printed micro-first like QEMU 7.2's hash order. */
-    @JsonPropertyOrder({"micro", "minor", "major"})
+    /** QAPI {@code VersionTriple}. */
     public record VersionTriple(long major, long minor, long micro) {
     }
 

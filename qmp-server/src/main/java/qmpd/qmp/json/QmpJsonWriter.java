@@ -4,12 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
  * Serialises a tree exactly as QEMU 7.2 prints it (qobject/qjson.c to_json, qobject/qnum.c):
- * separators {@code ", "} and {@code ": "}, pure ASCII with upper-case {@code \\uXXXX} escapes
+ * members in QEMU's hash order ({@link QDictOrder}), separators {@code ", "} and {@code ": "}, pure ASCII with upper-case {@code \\uXXXX} escapes
  * (surrogate pairs beyond the BMP), doubles as C's {@code %.17g}; or indented by four spaces per
  * level when pretty. Line ends are {@code \n}; the connection turns them into CRLF.
  */
@@ -20,7 +19,14 @@ public final class QmpJsonWriter {
     /** The compact or pretty text of {@code node}. */
     public static String write(JsonNode node, boolean pretty) {
         StringBuilder out = new StringBuilder(64);
-        write(node, pretty, 0, out);
+        write(node, pretty, false, 0, out);
+        return out.toString();
+    }
+
+    /** The compact text of {@code node} with its members in the tree's own order (already QEMU's). */
+    public static String writeAsOrdered(JsonNode node) {
+        StringBuilder out = new StringBuilder(64);
+        write(node, false, true, 0, out);
         return out.toString();
     }
 
@@ -30,7 +36,7 @@ public final class QmpJsonWriter {
         }
     }
 
-    private static void write(JsonNode node, boolean pretty, int indent, StringBuilder out) {
+    private static void write(JsonNode node, boolean pretty, boolean asOrdered, int indent, StringBuilder out) {
         switch (node.getNodeType()) {
             case NULL, MISSING -> out.append("null");
             case BOOLEAN -> out.append(node.booleanValue() ? "true" : "false");
@@ -39,13 +45,12 @@ public final class QmpJsonWriter {
             case OBJECT -> {
                 out.append('{');
                 String sep = "";
-                for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : asOrdered ? node.properties() : QDictOrder.entries(node)) {
                     out.append(sep);
                     newline(out, pretty, indent + 1);
                     string(e.getKey(), out);
                     out.append(": ");
-                    write(e.getValue(), pretty, indent + 1, out);
+                    write(e.getValue(), pretty, asOrdered, indent + 1, out);
                     sep = pretty ? "," : ", ";
                 }
                 newline(out, pretty, indent);
@@ -57,7 +62,7 @@ public final class QmpJsonWriter {
                 for (JsonNode element : node) {
                     out.append(sep);
                     newline(out, pretty, indent + 1);
-                    write(element, pretty, indent + 1, out);
+                    write(element, pretty, asOrdered, indent + 1, out);
                     sep = pretty ? "," : ", ";
                 }
                 newline(out, pretty, indent);

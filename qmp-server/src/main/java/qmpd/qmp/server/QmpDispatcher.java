@@ -3,7 +3,6 @@ package qmpd.qmp.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -12,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import qmpd.config.error.QmpException;
 import qmpd.qmp.InBandExecutor;
+import qmpd.qmp.json.QDictOrder;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.QmpCommand;
 import qmpd.qmp.command.QmpContext;
@@ -86,19 +86,17 @@ final class QmpDispatcher {
         }
     }
 
-    /** The checks of {@code qmp_dispatch_check_obj}; null when the request is well-formed. */
+    /** The checks of {@code qmp_dispatch_check_obj}, in QEMU's member order; null when well-formed. */
     private static String checkShape(ObjectNode dict, boolean oobEnabled) {
         String execKey = null;
-        for (Iterator<Map.Entry<String, JsonNode>> it = dict.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : QDictOrder.entries(dict)) {
             String key = e.getKey();
             if (key.equals("execute") || (key.equals("exec-oob") && oobEnabled)) {
                 if (!e.getValue().isTextual()) {
                     return "QMP input member '" + key + "' must be a string";
                 }
                 if (execKey != null) {
-                    // QEMU walks its hash order, which puts exec-oob first; keep its text.
-                    return "QMP input member 'execute' clashes with 'exec-oob'";
+                    return "QMP input member '" + key + "' clashes with '" + execKey + "'";
                 }
                 execKey = key;
             } else if (key.equals("arguments")) {
