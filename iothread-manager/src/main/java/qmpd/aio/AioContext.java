@@ -65,7 +65,6 @@ public final class AioContext implements Executor, AutoCloseable {
 
     private static final VarHandle NOTIFIED;
     private static final VarHandle HOME;
-    private static final VarHandle COUNTER = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -76,12 +75,6 @@ public final class AioContext implements Executor, AutoCloseable {
             throw new ExceptionInInitializerError(e);
         }
     }
-
-    // Counter slots: written only by the home thread with setOpaque (no fence, no tearing), read
-    // by stats() from any thread with getOpaque. No LongAdder: there is exactly one writer.
-    private static final int C_ITERATIONS = 0, C_BHS = 1, C_FD_EVENTS = 2, C_NOTIFIER_EVENTS = 3,
-            C_TIMERS = 4, C_POLL_HITS = 5, C_BUSY_NS = 6, C_BLOCKED_NS = 7, C_DISPATCH_NS = 8,
-            C_POLL_WINDOW = 9, C_ERRORS = 10, C_COUNT = 11;
 
     private final String name;
     /** The main loop's context: dispatches with the GlobalLock held. */
@@ -115,7 +108,8 @@ public final class AioContext implements Executor, AutoCloseable {
     private volatile PollParams params;
     private volatile boolean closed;
     private volatile Consumer<Throwable> exceptionHandler;
-    private final long[] counters = new long[C_COUNT];
+    /** Written by the home thread only, read by stats() from any thread. */
+    private final LoopCounters counters = new LoopCounters();
     /** Creation order; guarded by itself. */
     private final Map<Class<?>, Object> services = new LinkedHashMap<>();
 
@@ -431,7 +425,7 @@ public final class AioContext implements Executor, AutoCloseable {
 
     private boolean iterate(int level, boolean blocking, boolean dropGlobalWhileBlocked) {
         long start = System.nanoTime();
-        count(C_ITERATIONS, 1);
+        count(LoopCounters.ITERATIONS, 1);
         applyParams();
         boolean progress = false;
         long busy = 0;
@@ -441,7 +435,7 @@ public final class AioContext implements Executor, AutoCloseable {
             long now = System.nanoTime();
             busy = now - start;
             boolean work = progress || !bhQueue.isEmpty() || notified;
-            if (work) count(C_POLL_HITS, 1);
+            if (work) count(LoopCounters.POLL_HITS, 1);
             timeout = work ? 0 : timeoutNs(now);
         }
         int n = waitForEvents(level, timeout, dropGlobalWhileBlocked);
@@ -456,9 +450,9 @@ public final class AioContext implements Executor, AutoCloseable {
         progress |= fds.dispatch(this, level, ready);
         progress |= runTimers();
 
-        if (level == 0) count(C_DISPATCH_NS, System.nanoTime() - start - busy - blocked);
-        if (busy > 0) count(C_BUSY_NS, busy);
-        if (blocked > 0) count(C_BLOCKED_NS, blocked);
+        if (level == 0) count(LoopCounters.DISPATCH_NS, System.nanoTime() - start - busy - blocked);
+        if (busy > 0) count(LoopCounters.BUSY_NS, busy);
+        if (blocked > 0) count(LoopCounters.BLOCKED_NS, blocked);
         if (progress && !main) AioWait.kick();   // the main loop may wait for what this iteration did
         if (level > 0) lock.yieldIfWaited();
         return progress;
@@ -518,7 +512,7 @@ public final class AioContext implements Executor, AutoCloseable {
         if (p != appliedParams) {
             appliedParams = p;
             pollNs = 0;   // QEMU aio_context_set_poll_params: start again from no polling
-            setCounter(C_POLL_WINDOW, 0);
+            counters.set(LoopCounters.POLL_WINDOW, 0);
         }
     }
 
@@ -535,7 +529,7 @@ public final class AioContext implements Executor, AutoCloseable {
             long grow = p.pollGrow() != 0 ? p.pollGrow() : 2;
             pollNs = pollNs != 0 ? Math.min(pollNs * grow, max) : Math.min(POLL_WINDOW_START_NS, max);
         }
-        if (pollNs != old) setCounter(C_POLL_WINDOW, pollNs);
+        if (pollNs != old) counters.set(LoopCounters.POLL_WINDOW, pollNs);
     }
 
     private boolean runPollHandlers() {
@@ -593,7 +587,7 @@ public final class AioContext implements Executor, AutoCloseable {
             BottomHalf bh = (BottomHalf) node;
             int flags = bh.takeForRun();
             if ((flags & (BottomHalf.SCHEDULED | BottomHalf.DELETED)) == BottomHalf.SCHEDULED) {
-                count(C_BHS, 1);
+                count(LoopCounters.BHS, 1);
                 progress = true;
                 runCallback(bh.callback, bh);
             }
@@ -608,7 +602,7 @@ public final class AioContext implements Executor, AutoCloseable {
         boolean progress = false;
         while ((t = timers.peek()) != null && t.deadlineNs - now <= 0) {
             timers.remove(t);
-            count(C_TIMERS, 1);
+            count(LoopCounters.TIMERS, 1);
             progress = true;
             runCallback(t.callback, t);
         }
@@ -626,11 +620,11 @@ public final class AioContext implements Executor, AutoCloseable {
     }
 
     void countFdEvent(boolean notifier) {
-        count(notifier ? C_NOTIFIER_EVENTS : C_FD_EVENTS, 1);
+        count(notifier ? LoopCounters.NOTIFIER_EVENTS : LoopCounters.FD_EVENTS, 1);
     }
 
     private void report(Object what, Throwable e) {
-        count(C_ERRORS, 1);
+        count(LoopCounters.ERRORS, 1);
         Consumer<Throwable> h = exceptionHandler;
         if (h != null) {
             h.accept(e);
@@ -661,23 +655,13 @@ public final class AioContext implements Executor, AutoCloseable {
     }
 
     private void count(int slot, long delta) {
-        COUNTER.setOpaque(counters, slot, (long) COUNTER.getOpaque(counters, slot) + delta);
-    }
-
-    private void setCounter(int slot, long value) {
-        COUNTER.setOpaque(counters, slot, value);
-    }
-
-    private long counter(int slot) {
-        return (long) COUNTER.getOpaque(counters, slot);
+        counters.add(slot, delta);
     }
 
     /** A snapshot of the counters; any thread (each value is current, the set is not atomic). */
     @AnyThread
     public AioStats stats() {
-        return new AioStats(counter(C_ITERATIONS), counter(C_BHS), counter(C_FD_EVENTS), counter(C_NOTIFIER_EVENTS),
-                counter(C_TIMERS), counter(C_POLL_HITS), counter(C_BUSY_NS), counter(C_BLOCKED_NS),
-                counter(C_DISPATCH_NS), counter(C_POLL_WINDOW), counter(C_ERRORS));
+        return counters.snapshot();
     }
 
     /**

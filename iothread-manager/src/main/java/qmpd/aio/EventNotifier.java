@@ -44,6 +44,7 @@ public final class EventNotifier implements AutoCloseable {
     }
 
     /** Closes the eventfd; remove any handler watching it first. Idempotent. */
+    @AnyThread
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) LinuxSyscalls.close(fd);

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.channels.SelectableChannel;
 import java.util.Objects;
+import qmpd.aio.annotation.AnyThread;
 
 /**
  * File descriptors of NIO channels, so that a non-blocking {@code SocketChannel} (or a
@@ -31,6 +32,7 @@ public final class Fds {
     private Fds() {}
 
     /** The fd of an open JDK channel (every JDK SelectableChannel implements {@code SelChImpl}). */
+    @AnyThread
     public static int fdOf(SelectableChannel channel) {
         Objects.requireNonNull(channel, "channel");
         if (!SEL_CH_IMPL.isInstance(channel)) {

@@ -3,6 +3,7 @@ package qmpd.loop;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import qmpd.aio.annotation.AnyThread;
+import qmpd.aio.annotation.GlobalState;
 
 /**
  * The process-wide lock guarding global state: the block graph, the object registries, QMP
@@ -34,6 +35,7 @@ public final class GlobalLock {
     }
 
     /** Releases the lock; only its holder may. */
+    @GlobalState
     public static void unlock() {
         assertHeld();
         LOCK.unlock();

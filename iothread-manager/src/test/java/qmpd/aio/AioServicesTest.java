@@ -133,7 +133,7 @@ class AioServicesTest {
     @Timeout(5)
     void fdHandlerInterestCanSwitchToWritable() throws IOException {
         Pipe pipe = Pipe.open();
-        try (Pipe.SourceChannel src = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+        try (Pipe.SinkChannel sink = pipe.sink()) {
             sink.configureBlocking(false);
             int[] writable = {0};
             FdHandler h = ctx.setFdHandler(Fds.fdOf(sink), () -> {}, () -> writable[0]++, null);
@@ -144,6 +144,8 @@ class AioServicesTest {
             assertEquals(1, writable[0]);
             assertNull(ctx.setFdHandler(Fds.fdOf(sink), null, null, null), "both callbacks null removes");
             assertTrue(h.isRemoved());
+        } finally {
+            pipe.source().close();
         }
     }
 

@@ -16,11 +16,23 @@ import qmpd.aio.PollParams;
 /** Busy polling as QEMU's aio_poll/adjust_polling_time do it, observed through the counters. */
 class AdaptivePollingTest {
     private static final int PINGS = 300;
+    private static final long GAP_NS = 20_000;
 
     /** Sends BHs one after another, each after the previous one ran: frequent events. */
     private static long pingPong(AioContext ctx, int n) throws InterruptedException {
+        return pingPong(ctx, n, 0);
+    }
+
+    /**
+     * The same, spinning {@code gapNs} after each answer before the next ping. Without a gap a
+     * ping-pong can pipeline (the next BH is queued before the loop looks again, so it neither
+     * sleeps nor polls); a short gap makes every ping find the loop polling or asleep.
+     */
+    private static long pingPong(AioContext ctx, int n, long gapNs) throws InterruptedException {
         long maxWindow = 0;
         for (int i = 0; i < n; i++) {
+            long until = System.nanoTime() + gapNs;
+            while (System.nanoTime() - until < 0) Thread.onSpinWait();
             var done = new CountDownLatch(1);
             ctx.runOnce("ping", done::countDown);
             assertTrue(done.await(5, TimeUnit.SECONDS));
@@ -53,11 +65,16 @@ class AdaptivePollingTest {
         // shrink halves instead of resetting, so one late ping does not undo the growth.
         IOThread io = IOThread.create("poll", new PollParams(50_000_000, 2, 2, 0)).start();
         try {
-            long maxWindow = pingPong(io.context(), PINGS);
+            long maxWindow = pingPong(io.context(), PINGS, GAP_NS);
             AioStats s = io.context().stats();
+            // Growing past 4 us takes a second short blocking wait, which a busy poll preceded.
             assertTrue(maxWindow > 4000, "window grew past QEMU's 4 us start: " + maxWindow);
             assertTrue(s.busyPollNs() > 0, "busy-polled: " + s);
-            assertTrue(s.pollHits() > 0, "some events were caught by polling: " + s);
+            // Pings spaced by a gap land in the poll window once it is wider than the gap.
+            long hitsBefore = s.pollHits();
+            pingPong(io.context(), 100, GAP_NS);
+            s = io.context().stats();
+            assertTrue(s.pollHits() > hitsBefore, "events caught by busy polling, without a syscall: " + s);
         } finally {
             io.stop();
         }
@@ -88,7 +105,7 @@ class AdaptivePollingTest {
         for (long shrink : new long[] {0, 2}) {
             IOThread io = IOThread.create("shrink" + shrink, new PollParams(2_000_000, 2, shrink, 0)).start();
             try {
-                pingPong(io.context(), 100);
+                pingPong(io.context(), 100, GAP_NS);
                 long grown = io.context().stats().pollWindowNs();
                 assertTrue(grown > 4000, "grew under frequent events: " + grown);
                 new CountDownLatch(1).await(20, TimeUnit.MILLISECONDS);   // an idle gap: the subject of the test
@@ -153,7 +170,7 @@ class AdaptivePollingTest {
                     installed.countDown();
                 });
                 assertTrue(installed.await(5, TimeUnit.SECONDS));
-                pingPong(ctx, PINGS);
+                pingPong(ctx, PINGS, GAP_NS);
                 if (maxNs == 0) {
                     assertEquals(0, calls.get(), "poll-max-ns=0 never busy-polls");
                 } else {

@@ -9,6 +9,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import qmpd.aio.annotation.AnyThread;
 
 /**
  * The few Linux system calls the event loop needs (epoll, eventfd, read/write/close, gettid),
@@ -22,6 +23,7 @@ import java.lang.invoke.VarHandle;
  * <p>All methods are thread-safe. Each calling thread gets a small scratch segment (errno state
  * and an 8-byte buffer) so the common calls allocate nothing.
  */
+@AnyThread
 public final class LinuxSyscalls {
     public static final int EPOLL_CLOEXEC = 0x80000;
     public static final int EPOLL_CTL_ADD = 1;
@@ -79,12 +81,14 @@ public final class LinuxSyscalls {
 
     private LinuxSyscalls() {}
 
+    @SuppressWarnings("restricted")   // the JVM runs with --enable-native-access (bin/qmpd, surefire)
     private static MethodHandle bind(String name, FunctionDescriptor fd) {
         MemorySegment addr = LINKER.defaultLookup().find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
         return LINKER.downcallHandle(addr, fd, Linker.Option.captureCallState("errno"));
     }
 
+    @SuppressWarnings("restricted")
     private static MethodHandle bindOptional(String name, FunctionDescriptor fd) {
         return LINKER.defaultLookup().find(name)
                 .map(addr -> LINKER.downcallHandle(addr, fd, Linker.Option.captureCallState("errno")))
