@@ -2,15 +2,15 @@ package qmpd.qmp.schema;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.Set;
+import java.util.List;
 import qmpd.config.error.QmpException;
+import qmpd.qmp.json.QDictOrder;
 
 /**
  * Checks a JSON tree against a {@link QapiType} the way QEMU's generated unmarshallers and its
  * QObject input visitor do (qapi/qobject-input-visitor.c), with the same texts: members are visited
- * in declaration order (first missing or ill-typed one wins), unexpected members are reported after,
+ * in declaration order (first missing or ill-typed one wins), unexpected members are reported after
+ * (the first in QEMU's GLib hash table order, {@link GHashOrder}),
  * nested names are dotted ({@code cache.direct}) and list elements indexed ({@code enable[0]}). An
  * enum mismatch names only the member, or "null" inside a list (a QEMU 7.2 quirk kept on purpose).
  */
@@ -33,33 +33,34 @@ public final class ArgumentValidator {
     }
 
     private static void struct(QapiType.Struct type, ObjectNode obj, String prefix) {
-        Set<String> seen = new HashSet<>();
-        members(type, obj, prefix, seen);
+        // QEMU keeps the members not visited yet in a GLib hash table and, if any are left at the
+        // end, names the first in that table's order: model it so we name the same one.
+        GHashOrder unvisited = new GHashOrder();
+        QDictOrder.keys(obj).forEach(unvisited::insert);
+        members(type, obj, prefix, unvisited);
         if (type.tag() != null) {
             String tagValue = obj.path(type.tag()).asText();
             QapiType.Struct variant = type.variants().get(tagValue);
             if (variant != null) {
-                members(variant, obj, prefix, seen);
+                members(variant, obj, prefix, unvisited);
             }
         }
-        for (Iterator<String> it = obj.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            if (!seen.contains(key)) {
-                throw new QmpException.GenericError("Parameter '" + full(prefix, key) + "' is unexpected");
-            }
+        List<String> left = unvisited.keys();
+        if (!left.isEmpty()) {
+            throw new QmpException.GenericError("Parameter '" + full(prefix, left.get(0)) + "' is unexpected");
         }
     }
 
-    private static void members(QapiType.Struct type, ObjectNode obj, String prefix, Set<String> seen) {
+    private static void members(QapiType.Struct type, ObjectNode obj, String prefix, GHashOrder unvisited) {
         for (QapiType.Member m : type.members()) {
             JsonNode v = obj.get(m.name());
-            seen.add(m.name());
             if (v == null) {
                 if (!m.optional()) {
                     throw new QmpException.GenericError("Parameter '" + full(prefix, m.name()) + "' is missing");
                 }
                 continue;
             }
+            unvisited.remove(m.name());
             value(m.type(), v, full(prefix, m.name()), m.name());
         }
     }
