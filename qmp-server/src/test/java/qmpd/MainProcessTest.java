@@ -87,7 +87,7 @@ class MainProcessTest {
             ret(c.execute("qom-set", "{\"path\": \"/objects/io1\", \"property\": \"poll-max-ns\", \"value\": 65536}", null));
             list = ret(c.execute("query-iothreads", null, null));
             assertEquals(2, list.size());
-            JsonNode io1 = list.get(1);
+            JsonNode io1 = byId(list, "io1");
             assertEquals(65536, io1.get("poll-max-ns").asInt());
             long tid1 = io1.get("thread-id").asLong();
             assertEquals("iothread-io1", comm(pid, tid1));
@@ -128,6 +128,15 @@ class MainProcessTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(1, waitFor(p), out);
         assertTrue(out.contains("chardev 'nosuch' not found"), out);
+    }
+
+    private static JsonNode byId(JsonNode list, String id) {
+        for (JsonNode n : list) {
+            if (n.get("id").asText().equals(id)) {
+                return n;
+            }
+        }
+        throw new AssertionError(id + " not in " + list);
     }
 
     private static String comm(long pid, long tid) throws IOException {

@@ -175,9 +175,10 @@ class MonitorTest {
             ret(c.execute("object-add", "{\"qom-type\": \"iothread\", \"id\": \"busy\"}", null));
             JsonNode list = ret(c.execute("query-iothreads", null, null));
             assertEquals(2, list.size());
-            long tid = list.get(0).get("thread-id").asLong();
+            JsonNode io0 = list.get(0).get("id").asText().equals("io0") ? list.get(0) : list.get(1);
+            long tid = io0.get("thread-id").asLong();
             assertEquals("iothread-io0", Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).trim());
-            assertEquals(0, list.get(0).get("poll-max-ns").asInt());
+            assertEquals(0, io0.get("poll-max-ns").asInt());
             ret(c.execute("qom-set", "{\"path\": \"/objects/io0\", \"property\": \"poll-max-ns\", \"value\": 5000}", null));
             assertEquals(5000, ret(c.execute("qom-get", "{\"path\": \"io0\", \"property\": \"poll-max-ns\"}", null)).asInt());
             assertEquals(5000, ts.iothreads.lookup("io0").pollParams().pollMaxNs());

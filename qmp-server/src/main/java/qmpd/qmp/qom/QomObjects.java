@@ -15,6 +15,7 @@ import qmpd.config.schema.EventLoopProperties;
 import qmpd.config.schema.IothreadProperties;
 import qmpd.config.schema.MainLoopProperties;
 import qmpd.loop.GlobalLock;
+import qmpd.qmp.json.GHashOrder;
 
 /**
  * The user-creatable objects under {@code /objects} (QEMU qom/object_interfaces.c): IOThreads and
@@ -105,6 +106,8 @@ public final class QomObjects {
     private final IOThreadBackend backend;
     private final IOThreadUsers users;
     private final Map<String, UserObject> objects = new LinkedHashMap<>();
+    /** The child properties of /objects as QOM's GLib table holds them: its order is QEMU's listing order. */
+    private final GHashOrder children = new GHashOrder();
 
     public QomObjects(IOThreadBackend backend, IOThreadUsers users) {
         this.backend = backend;
@@ -120,7 +123,13 @@ public final class QomObjects {
         checkRanges(full.aioMaxBatch(), full.threadPoolMin(), full.threadPoolMax(),
                 full.pollMaxNs(), full.pollGrow(), full.pollShrink());
         checkDuplicate(id);
-        checkPool(full);
+        children.insert(id);   // QEMU adds the child before completing the object
+        try {
+            checkPool(full);
+        } catch (QmpException e) {
+            children.remove(id);
+            throw e;
+        }
         IOThreadObject o = new IOThreadObject(id, backend.start(id, full), full);
         objects.put(id, o);
         LOG.info("event=iothread-created id={} thread-id={}", id, o.threadId());
@@ -135,9 +144,15 @@ public final class QomObjects {
         MainLoopProperties full = props.withDefaults();
         checkRanges(full.aioMaxBatch(), full.threadPoolMin(), full.threadPoolMax());
         checkDuplicate(id);
-        checkPool(full);
-        if (objects.values().stream().anyMatch(o -> o instanceof MainLoopObject)) {
-            throw new QmpException.GenericError("only one main-loop instance allowed");
+        children.insert(id);
+        try {
+            checkPool(full);
+            if (objects.values().stream().anyMatch(o -> o instanceof MainLoopObject)) {
+                throw new QmpException.GenericError("only one main-loop instance allowed");
+            }
+        } catch (QmpException e) {
+            children.remove(id);
+            throw e;
         }
         MainLoopObject o = new MainLoopObject(id, full);
         objects.put(id, o);
@@ -160,16 +175,17 @@ public final class QomObjects {
             throw new QmpException.GenericError("object '" + id + "' is in use, can not be deleted");
         }
         objects.remove(id);
+        children.remove(id);
         ((IOThreadObject) o).handle.stop();
         LOG.info("event=iothread-deleted id={}", id);
     }
 
-    /** Every IOThread, in creation order. */
+    /** Every IOThread, in QEMU's order (its QOM property table's). */
     @GlobalState
     public List<IOThreadObject> iothreads() {
         List<IOThreadObject> list = new ArrayList<>();
-        for (UserObject o : objects.values()) {
-            if (o instanceof IOThreadObject io) {
+        for (String id : children.keys()) {
+            if (objects.get(id) instanceof IOThreadObject io) {
                 list.add(io);
             }
         }
@@ -219,8 +235,12 @@ public final class QomObjects {
         out.add(new PropertyInfo("type", "string"));
         switch (resolve(path)) {
             case Root r -> out.add(new PropertyInfo("objects", "child<container>"));
-            case Container c -> objects.values().forEach(o ->
-                    out.add(new PropertyInfo(o.id(), "child<" + o.typeName() + ">")));
+            case Container c -> {
+                // qom-list prepends while it walks the table, so it lists children in reverse
+                List<String> ids = new ArrayList<>(children.keys());
+                java.util.Collections.reverse(ids);
+                ids.forEach(id -> out.add(new PropertyInfo(id, "child<" + objects.get(id).typeName() + ">")));
+            }
             case Leaf l -> (l.object() instanceof IOThreadObject ? IOTHREAD_PROPS : MAIN_LOOP_PROPS)
                     .forEach(n -> out.add(new PropertyInfo(n, "int")));
         }
@@ -377,6 +397,7 @@ public final class QomObjects {
         for (IOThreadObject io : iothreads()) {
             io.handle.stop();
         }
+        objects.keySet().forEach(children::remove);
         objects.clear();
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import qmpd.config.error.QmpException;
+import qmpd.qmp.json.GHashOrder;
 import qmpd.qmp.json.QDictOrder;
 
 /**

@@ -1,4 +1,4 @@
-package qmpd.qmp.schema;
+package qmpd.qmp.json;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,12 +6,14 @@ import java.util.List;
 /**
  * A model of the GLib string hash table (glib/ghash.c, GLib 2.74: {@code g_str_hash}, index
  * {@code hash * 11 % prime}, quadratic probing, tombstones, resizing) that QEMU's input visitor
- * uses to remember the members it has not visited yet. Only iteration order matters here: when
- * several members are unexpected, QEMU names the first one left in this table, so we do too.
+ * uses to remember the members it has not visited yet, and QOM uses for an object's properties.
+ * Only iteration order matters here: when several members are unexpected, QEMU names the first one
+ * left in this table, and {@code query-iothreads} and {@code qom-list} list objects in this order
+ * (qom-list reversed), so we do too.
  *
  * <p>Not thread-safe; one per validated object.
  */
-final class GHashOrder {
+public final class GHashOrder {
     private static final int MIN_SHIFT = 3;
     private static final int[] PRIME_MOD = {1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191,
         16381, 32749, 65521, 131071, 262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213, 33554393,
@@ -27,7 +29,7 @@ final class GHashOrder {
     private int[] hashes;
     private String[] keys;
 
-    GHashOrder() {
+    public GHashOrder() {
         setShift(MIN_SHIFT);
         hashes = new int[size];
         keys = new String[size];
@@ -74,7 +76,8 @@ final class GHashOrder {
         return firstTombstone >= 0 ? firstTombstone : index;
     }
 
-    void insert(String key) {
+    /** {@code g_hash_table_insert} of a string key. */
+    public void insert(String key) {
         int hash = strHash(key);
         int index = lookup(key, hash);
         int old = hashes[index];
@@ -90,7 +93,8 @@ final class GHashOrder {
         }
     }
 
-    void remove(String key) {
+    /** {@code g_hash_table_remove}. */
+    public void remove(String key) {
         int hash = strHash(key);
         int index = lookup(key, hash);
         if (!isReal(hashes[index])) {
@@ -103,7 +107,7 @@ final class GHashOrder {
     }
 
     /** The remaining keys in iteration order. */
-    List<String> keys() {
+    public List<String> keys() {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             if (isReal(hashes[i])) {
