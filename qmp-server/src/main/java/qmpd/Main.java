@@ -150,7 +150,10 @@ public final class Main {
         }
     }
 
-    @SuppressWarnings("sun.misc.Signal")
+    /**
+     * SIGINT, SIGTERM and SIGHUP stop the daemon like {@code quit}, with status 0 as QSD does; the
+     * JVM's own handlers would exit with 128+signal, hence sun.misc.Signal (jdk.unsupported).
+     */
     private void installSignalHandlers() {
         for (String sig : List.of("INT", "TERM", "HUP")) {
             try {

@@ -56,7 +56,7 @@ public final class GHashOrder {
     }
 
     private int toIndex(int hash) {
-        return (int) Integer.remainderUnsigned(hash * 11, mod);
+        return Integer.remainderUnsigned(hash * 11, mod);
     }
 
     private int lookup(String key, int hash) {

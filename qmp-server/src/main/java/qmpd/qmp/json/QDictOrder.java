@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -39,9 +38,8 @@ public final class QDictOrder {
     public static List<Map.Entry<String, JsonNode>> entries(JsonNode obj) {
         List<Indexed> all = new ArrayList<>(obj.size());
         int n = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); n++) {
-            Map.Entry<String, JsonNode> e = it.next();
-            all.add(new Indexed(bucket(e.getKey()), n, e));
+        for (Map.Entry<String, JsonNode> e : obj.properties()) {
+            all.add(new Indexed(bucket(e.getKey()), n++, e));
         }
         all.sort(Comparator.comparingInt(Indexed::bucket).thenComparing(Indexed::inserted, Comparator.reverseOrder()));
         List<Map.Entry<String, JsonNode>> out = new ArrayList<>(all.size());
