@@ -78,7 +78,9 @@ public abstract class QmpCommand<A, R> {
     /** Binds and runs; the framework's single entry point. */
     public final CompletionStage<JsonNode> invoke(ObjectNode args, QmpContext ctx) {
         A bound = bind(args);
-        return executeAsync(bound, ctx).thenApply(r -> r instanceof JsonNode n ? n : Json.mapper().valueToTree(r));
+        // A command without a result answers {} (QEMU's qmp_dispatch supplies it too).
+        return executeAsync(bound, ctx).thenApply(r -> r == null ? Json.mapper().createObjectNode()
+                : r instanceof JsonNode n ? n : Json.mapper().valueToTree(r));
     }
 
     /** Runs the command and completes with its result; override for commands that finish later. */

@@ -169,7 +169,10 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    /** Stops every monitor (clients are disconnected, socket files removed) and Vert.x. */
+    /**
+     * Stops every monitor (clients are disconnected, socket files removed) and Vert.x; waits up to
+     * a few seconds, so call it from the owner's thread, never from a Vert.x event loop.
+     */
     @Override
     public void close() {
         List<Future<Void>> closing = new ArrayList<>();
