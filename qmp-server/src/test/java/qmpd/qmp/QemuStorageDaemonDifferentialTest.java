@@ -81,6 +81,13 @@ class QemuStorageDaemonDifferentialTest {
                 String input = QmpClient.JSON.writeValueAsString(request(rnd, n)) + "\n";
                 compared += compare(q, m, input, null);
             }
+            for (int n = 0; n < 200; n++) {
+                // Echoed ids: member order with bucket collisions, number forms, string escapes.
+                ObjectNode r = QmpClient.JSON.createObjectNode().put("execute", "query-version");
+                r.set("id", QmpClient.JSON.valueToTree(randomValue(rnd, 0)));
+                compared += compare(q, m, new String(QmpClient.JSON.writeValueAsBytes(r), StandardCharsets.ISO_8859_1)
+                        + "\n", null);
+            }
             System.out.printf("differential: %d replies byte-identical to qemu-storage-daemon%n", compared);
             q.close();
             m.close();
@@ -90,6 +97,33 @@ class QemuStorageDaemonDifferentialTest {
                 qsd.destroyForcibly();
             }
         }
+    }
+
+    private static final Object[] SCALARS = {1, -5, 0.5, 1e300, -0.0, true, null, "s\u00e9\uD83D\uDE00\u007f\u0001/",
+        Long.MAX_VALUE, new java.math.BigInteger("18446744073709551615"), new java.math.BigInteger("18446744073709551616"),
+        new java.math.BigInteger("-9223372036854775809"), 1e-7, 123456789.125};
+
+    private static Object randomValue(Random rnd, int depth) {
+        int r = rnd.nextInt(10);
+        if (depth > 3 || r < 3) {
+            return SCALARS[rnd.nextInt(SCALARS.length)];
+        }
+        if (r < 6) {
+            List<Object> list = new ArrayList<>();
+            for (int k = rnd.nextInt(5); k > 0; k--) {
+                list.add(randomValue(rnd, depth + 1));
+            }
+            return list;
+        }
+        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+        for (int k = rnd.nextInt(depth == 0 ? 60 : 5); k > 0; k--) {
+            StringBuilder key = new StringBuilder();
+            for (int c = rnd.nextInt(1, 8); c > 0; c--) {
+                key.append("abcdefghijklmnopqrstuvwxyz-_0123456789".charAt(rnd.nextInt(38)));
+            }
+            map.put(key.toString(), randomValue(rnd, depth + 1));
+        }
+        return map;
     }
 
     private static ObjectNode request(Random rnd, int n) {
