@@ -111,6 +111,17 @@ class MalformedInputTest {
                 c("missing colon", "{\"a\" \"b\"}\n", g + PE + "missing : in object pair"),
                 c("list separator", "[1 2]\n", g + PE + "expected separator in list"),
                 c("non-string key", "{1: 2}\n", g + PE + "key is not a string in object"),
+                // Several unexpected members: QEMU names the first in its GLib table order (seen on 7.2).
+                c("unexpected members, QEMU's pick 1", "{\"execute\": \"query-version\", \"id\": 29, \"arguments\": "
+                        + "{\"thread-pool-min\": \"/objects/io1\", \"thread-pool-max\": \"\", \"qom-type\": \"thread-pool-max\", "
+                        + "\"path\": null, \"value\": \"/objects/io2\"}}\n", g + "Parameter 'thread-pool-max' is unexpected|29"),
+                c("unexpected members, QEMU's pick 2", "{\"execute\": \"query-version\", \"arguments\": {\"qom-type\": "
+                        + "\"/objects/io2\", \"property\": \"iothread\", \"aio-max-batch\": 1.5}}\n",
+                        g + "Parameter 'aio-max-batch' is unexpected"),
+                c("unexpected members, QEMU's pick 3", "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"id\": \"\", "
+                        + "\"thread-pool-min\": \"x\", \"path\": \"io2\"}}\n", g + "Parameter 'path' is unexpected"),
+                c("shape errors in QEMU's member order", "{\"foo\": 1, \"execute\": 2, \"id\": 3}\n",
+                        g + "QMP input member 'execute' must be a string|3"),
                 c("lone surrogate escape", "{\"execute\": \"query-version\", \"id\": \"\\uD800\"}\n",
                         g + PE + "\\uD800 is not a valid Unicode character"));
     }
