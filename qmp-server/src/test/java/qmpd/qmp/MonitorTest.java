@@ -184,8 +184,10 @@ class MonitorTest {
             assertEquals(5000, ts.iothreads.lookup("io0").pollParams().pollMaxNs());
             assertError(c.execute("object-del", "{\"id\": \"busy\"}", null), "GenericError",
                     "object 'busy' is in use, can not be deleted");
+            Thread io0Thread = ts.iothreads.lookup("io0").thread();
             ret(c.execute("object-del", "{\"id\": \"io0\"}", null));
-            assertFalse(Files.exists(Path.of("/proc/self/task/" + tid)), "the thread is gone");
+            assertFalse(io0Thread.isAlive(), "object-del returns once the thread has ended");
+            assertEquals(null, ts.iothreads.lookup("io0"));
             assertEquals(1, ret(c.execute("query-iothreads", null, null)).size());
             ret(c.execute("object-add", "{\"qom-type\": \"main-loop\", \"id\": \"ml\", \"thread-pool-max\": 8}", null));
             assertEquals(8, ret(c.execute("qom-get", "{\"path\": \"/objects/ml\", \"property\": \"thread-pool-max\"}", null)).asInt());
