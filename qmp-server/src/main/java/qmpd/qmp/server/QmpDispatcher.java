@@ -1,0 +1,165 @@
+package qmpd.qmp.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import qmpd.config.error.QmpException;
+import qmpd.qmp.InBandExecutor;
+import qmpd.qmp.json.QDictOrder;
+import qmpd.qmp.command.CommandRegistry;
+import qmpd.qmp.command.QmpCommand;
+import qmpd.qmp.command.QmpContext;
+import qmpd.qmp.schema.ArgumentValidator;
+
+/**
+ * Turns one request into one response, in QEMU's order of checks (qapi/qmp-dispatch.c
+ * {@code qmp_dispatch}, monitor/qmp.c {@code monitor_qmp_dispatch}): request shape, command
+ * lookup, OOB permission, argument validation, execution. Shape and validation run on the caller's
+ * thread (the monitor I/O thread); an in-band command then runs on the main loop, an OOB one right
+ * here.
+ */
+final class QmpDispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(QmpDispatcher.class);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final String NEGOTIATE = "Expecting capabilities negotiation with 'qmp_capabilities'";
+
+    private final CommandRegistry registry;
+    private final InBandExecutor mainLoop;
+
+    QmpDispatcher(CommandRegistry registry, InBandExecutor mainLoop) {
+        this.registry = registry;
+        this.mainLoop = mainLoop;
+    }
+
+    /** QEMU's {@code qmp_is_oob}: {@code exec-oob} without {@code execute}. */
+    static boolean isOob(JsonNode request) {
+        return request.isObject() && request.has("exec-oob") && !request.has("execute");
+    }
+
+    /** The error reply for input that never became a request (parse errors, limits). */
+    static ObjectNode errorResponse(JsonNode id, String errorClass, String desc) {
+        ObjectNode rsp = NODES.objectNode();
+        if (id != null) {
+            rsp.set("id", id);
+        }
+        rsp.putObject("error").put("class", errorClass).put("desc", desc);
+        return rsp;
+    }
+
+    /**
+     * Dispatches {@code request}; the stage completes with the response, never exceptionally.
+     *
+     * @param oobEnabled whether the session negotiated {@code oob} (else {@code exec-oob} is unexpected)
+     */
+    CompletionStage<ObjectNode> dispatch(JsonNode request, QmpContext ctx, boolean oobEnabled) {
+        if (!request.isObject()) {
+            return done(errorResponse(null, "GenericError", "QMP input must be a JSON object"));
+        }
+        JsonNode id = request.get("id");
+        try {
+            String shapeError = checkShape((ObjectNode) request, oobEnabled);
+            if (shapeError != null) {
+                throw new QmpException.GenericError(shapeError);
+            }
+            boolean oob = !request.has("execute");
+            String name = request.get(oob ? "exec-oob" : "execute").textValue();
+            QmpCommand<?, ?> cmd = ctx.session().negotiated() || name.equals("qmp_capabilities")
+                    ? registry.find(name) : null;
+            if (cmd == null) {
+                throw new QmpException.CommandNotFound("The command " + name + " has not been found");
+            }
+            if (oob && !cmd.allowOob()) {
+                throw new QmpException.GenericError("The command " + name + " does not support OOB");
+            }
+            ObjectNode args = request.has("arguments") ? (ObjectNode) request.get("arguments") : NODES.objectNode();
+            ArgumentValidator.validate(cmd.argsSchema(), args);
+            CompletionStage<JsonNode> result = oob ? invoke(cmd, args, ctx) : inMainLoop(cmd, args, ctx);
+            return result.handle((ret, err) -> err == null ? success(ret, id) : failure(err, id, name, ctx));
+        } catch (RuntimeException e) {
+            return done(failure(e, id, null, ctx));
+        }
+    }
+
+    /** The checks of {@code qmp_dispatch_check_obj}, in QEMU's member order; null when well-formed. */
+    private static String checkShape(ObjectNode dict, boolean oobEnabled) {
+        String execKey = null;
+        for (Map.Entry<String, JsonNode> e : QDictOrder.entries(dict)) {
+            String key = e.getKey();
+            if (key.equals("execute") || (key.equals("exec-oob") && oobEnabled)) {
+                if (!e.getValue().isTextual()) {
+                    return "QMP input member '" + key + "' must be a string";
+                }
+                if (execKey != null) {
+                    return "QMP input member '" + key + "' clashes with '" + execKey + "'";
+                }
+                execKey = key;
+            } else if (key.equals("arguments")) {
+                if (!e.getValue().isObject()) {
+                    return "QMP input member 'arguments' must be an object";
+                }
+            } else if (!key.equals("id")) {
+                return "QMP input member '" + key + "' is unexpected";
+            }
+        }
+        return execKey == null ? "QMP input lacks member 'execute'" : null;
+    }
+
+    private static CompletionStage<JsonNode> invoke(QmpCommand<?, ?> cmd, ObjectNode args, QmpContext ctx) {
+        try {
+            return cmd.invoke(args, ctx);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletionStage<JsonNode> inMainLoop(QmpCommand<?, ?> cmd, ObjectNode args, QmpContext ctx) {
+        CompletableFuture<JsonNode> result = new CompletableFuture<>();
+        mainLoop.runOnce("qmp:" + cmd.name(), () -> invoke(cmd, args, ctx).whenComplete((r, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(r);
+            }
+        }));
+        return result;
+    }
+
+    private static ObjectNode success(JsonNode ret, JsonNode id) {
+        ObjectNode rsp = NODES.objectNode();
+        rsp.set("return", ret);
+        if (id != null) {
+            rsp.set("id", id);
+        }
+        return rsp;
+    }
+
+    private static ObjectNode failure(Throwable err, JsonNode id, String command, QmpContext ctx) {
+        if (err instanceof CompletionException && err.getCause() != null) {
+            err = err.getCause();
+        }
+        String cls;
+        String desc;
+        if (err instanceof QmpException q) {
+            cls = q.errorClass();
+            desc = q.desc();
+        } else {
+            LOG.error("event=command-failed command={}", command, err);
+            cls = "GenericError";
+            desc = err.getMessage() != null ? err.getMessage() : err.getClass().getSimpleName();
+        }
+        if (cls.equals("CommandNotFound") && !ctx.session().negotiated()) {
+            desc = NEGOTIATE;
+        }
+        return errorResponse(id, cls, desc);
+    }
+
+    private static CompletionStage<ObjectNode> done(ObjectNode rsp) {
+        return CompletableFuture.completedFuture(rsp);
+    }
+}

@@ -1,0 +1,190 @@
+package qmpd.qmp.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import qmpd.config.json.Json;
+import qmpd.qmp.InBandExecutor;
+import qmpd.qmp.MonitorOptions;
+import qmpd.qmp.QmpEvents;
+import qmpd.qmp.command.CommandRegistry;
+import qmpd.qmp.command.QueryVersion;
+
+/**
+ * The QMP server: any number of monitors on UNIX or TCP sockets, sharing one command table, one
+ * event stream and one main loop.
+ *
+ * <pre>{@code
+ * QmpServer qmp = new QmpServer(registry, mainLoop.context()::runOnce, () -> daemon.stop());
+ * qmp.listenUnix(Path.of("/run/qmpd.sock"), MonitorOptions.defaults()).toCompletableFuture().join();
+ * qmp.events().emit("SHUTDOWN", data);
+ * qmp.close();
+ * }</pre>
+ *
+ * <p>Threading: every public method may be called from any thread.
+ */
+public final class QmpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QmpServer.class);
+
+    private final Vertx vertx;
+    private final CommandRegistry registry;
+    private final QmpDispatcher dispatcher;
+    private final QmpEvents events;
+    private final Runnable shutdownHook;
+    private final List<Monitor> monitors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicBoolean shutdownFired = new AtomicBoolean();
+
+    /**
+     * @param registry the commands; complete before the first listener starts
+     * @param mainLoop where in-band commands run (with the GlobalLock held)
+     * @param events the event stream commands and the block layer emit into
+     * @param shutdownHook run once after {@code quit} has replied; the owner stops the daemon
+     */
+    public QmpServer(CommandRegistry registry, InBandExecutor mainLoop, QmpEvents events, Runnable shutdownHook) {
+        this.vertx = Vertx.vertx();
+        this.registry = registry;
+        this.dispatcher = new QmpDispatcher(registry, mainLoop);
+        this.events = events;
+        this.shutdownHook = shutdownHook;
+    }
+
+    public QmpEvents events() {
+        return events;
+    }
+
+    public CommandRegistry registry() {
+        return registry;
+    }
+
+    QmpDispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    /** The greeting: the same version object {@code query-version} returns, and {@code oob}. */
+    ObjectNode greeting() {
+        ObjectNode g = Json.mapper().createObjectNode();
+        ObjectNode qmp = g.putObject("QMP");
+        qmp.set("version", Json.mapper().valueToTree(QueryVersion.VERSION));
+        qmp.putArray("capabilities").add("oob");
+        return g;
+    }
+
+    /**
+     * Listens on a UNIX socket. A stale socket file is removed only if nobody answers on it; a live
+     * one, or a file that is not a socket, fails the stage. The file gets
+     * {@link MonitorOptions#socketPermissions()} (owner-only by default).
+     */
+    public CompletionStage<Monitor> listenUnix(Path path, MonitorOptions options) {
+        try {
+            removeStaleSocket(path);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Context ctx = vertx.getOrCreateContext();
+        Monitor monitor = new Monitor(this, path.toString(), options, ctx, path);
+        return listen(monitor, ctx, SocketAddress.domainSocketAddress(path.toString())).thenApply(m -> {
+            try {
+                Files.setPosixFilePermissions(path, options.socketPermissions());
+            } catch (IOException e) {
+                LOG.warn("event=socket-chmod-failed path={} error={}", path, e.toString());
+            }
+            return m;
+        });
+    }
+
+    /** Listens on TCP; port 0 picks a free one ({@link Monitor#actualPort()}). */
+    public CompletionStage<Monitor> listenTcp(String host, int port, MonitorOptions options) {
+        Context ctx = vertx.getOrCreateContext();
+        Monitor monitor = new Monitor(this, host + ":" + port, options, ctx, null);
+        return listen(monitor, ctx, SocketAddress.inetSocketAddress(port, host));
+    }
+
+    private CompletionStage<Monitor> listen(Monitor monitor, Context ctx, SocketAddress address) {
+        CompletableFuture<Monitor> result = new CompletableFuture<>();
+        ctx.runOnContext(v -> {
+            NetServer server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
+            server.connectHandler(monitor::onConnect);
+            server.listen(address).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    monitor.bound(server);
+                    monitors.add(monitor);
+                    LOG.info("event=monitor-listening address={}", monitor.id());
+                    result.complete(monitor);
+                } else {
+                    result.completeExceptionally(ar.cause());
+                }
+            });
+        });
+        return result;
+    }
+
+    private static void removeStaleSocket(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!"socket".equals(fileType(path))) {
+            throw new IOException("cannot listen on " + path + ": it exists and is not a socket");
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(path));
+            throw new IOException("cannot listen on " + path + ": another server is answering on it");
+        } catch (java.net.SocketException e) {
+            LOG.info("event=stale-socket-removed path={}", path);
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private static String fileType(Path path) throws IOException {
+        var attrs = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
+        return attrs.isOther() ? "socket" : attrs.isRegularFile() ? "file" : "other";
+    }
+
+    /** The monitors listening now. */
+    public List<Monitor> monitors() {
+        return List.copyOf(monitors);
+    }
+
+    void fireShutdown() {
+        if (shutdownFired.compareAndSet(false, true)) {
+            Thread.ofPlatform().name("qmp-shutdown").start(shutdownHook);
+        }
+    }
+
+    /**
+     * Stops every monitor (clients are disconnected, socket files removed) and Vert.x; waits up to
+     * a few seconds, so call it from the owner's thread, never from a Vert.x event loop.
+     */
+    @Override
+    public void close() {
+        List<Future<Void>> closing = new ArrayList<>();
+        for (Monitor m : monitors) {
+            closing.add(m.close());
+        }
+        monitors.clear();
+        try {
+            Future.join(closing).toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("event=close-incomplete error={}", e.toString());
+        }
+    }
+}
