@@ -55,7 +55,7 @@ public final class OptionParser {
         JsonNode node;
         try (JsonParser p = JSON.createParser(text)) {
             node = JSON.readTree(p);
-            if (p.nextToken() != null) {
+            if (node != null && hasMore(p)) {
                 throw new KeyvalException("Expecting at most one JSON value");
             }
         } catch (JsonEOFException e) {
@@ -74,6 +74,15 @@ public final class OptionParser {
             throw new KeyvalException("JSON parse error, premature EOI");
         }
         return node;
+    }
+
+    /** Whether anything but white space follows the first value. */
+    private static boolean hasMore(JsonParser p) {
+        try {
+            return p.nextToken() != null;
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     /** QEMU's words for the common JSON syntax errors; Jackson's own words for the rest. */
