@@ -224,7 +224,7 @@ public final class CommandLine {
                     }
                     options.add(new CliOption.ChardevOpt(c.args(), loc));
                 }
-                case CONFIG -> options.addAll(ConfigFile.load(Path.of(r.arg)));
+                case CONFIG -> options.addAll(ConfigFile.load(path(r.arg)));
                 case TRACE -> options.add(new CliOption.TraceOpt(r.arg, loc));
                 case PIDFILE -> options.add(new CliOption.PidfileOpt(path(r.arg), loc));
                 case STATE_FILE -> options.add(new CliOption.StateFileOpt(path(r.arg), loc));

@@ -61,7 +61,9 @@ public final class OptionParser {
         } catch (JsonEOFException e) {
             throw new KeyvalException("JSON parse error, premature EOI");
         } catch (StreamConstraintsException e) {
-            throw new KeyvalException("JSON parse error, too many nested containers");
+            throw new KeyvalException(e.getMessage() != null && e.getMessage().contains("nesting")
+                    ? "JSON parse error, too many nested containers"
+                    : "JSON parse error, " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new KeyvalException("JSON parse error, " + jsonReason(e));
         } catch (RuntimeException e) {

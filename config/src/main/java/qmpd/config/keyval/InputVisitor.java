@@ -360,7 +360,13 @@ public final class InputVisitor {
         if (i == start) {
             return null;
         }
-        BigInteger v = new BigInteger(s.substring(start, i), radix);
+        int significant = start;
+        while (significant < i - 1 && s.charAt(significant) == '0') {
+            significant++;
+        }
+        // More than 70 significant digits is beyond 2^64 in any radix: don't convert them all.
+        BigInteger v = i - significant > 70 ? BigInteger.ONE.shiftLeft(80)
+                : new BigInteger(s.substring(significant, i), radix);
         return new Parsed(negative ? v.negate() : v, i);
     }
 
@@ -419,7 +425,9 @@ public final class InputVisitor {
             } else if (m.group(2) != null) {
                 return null;                         // an exponent makes it all invalid
             } else {
-                valf = new BigDecimal("0." + m.group(1)).multiply(new BigDecimal(TWO_64)).toBigInteger();
+                // Digits past the 40th cannot move a 64-bit binary fraction: drop them.
+                String digits = m.group(1).length() > 40 ? m.group(1).substring(0, 40) : m.group(1);
+                valf = new BigDecimal("0." + digits).multiply(new BigDecimal(TWO_64)).toBigInteger();
                 end = m.end();
             }
         }
