@@ -164,6 +164,6 @@ public final class OptionSchemas {
         for (int i = 0; i < kv.length; i += 2) {
             m.put((String) kv[i], (V) kv[i + 1]);
         }
-        return m;
+        return java.util.Collections.unmodifiableMap(m);
     }
 }

@@ -35,7 +35,9 @@ class MalformedInputTest {
     private static void everyOption(String arg) {
         for (String o : OPTIONS) {
             outcome(o, arg);
-            outcome(o + "=" + arg);
+            if (arg.length() < 1000) {
+                outcome(o + "=" + arg);
+            }
         }
     }
 
