@@ -51,15 +51,10 @@ final class ChardevParser {
     /** Parses a --chardev argument. */
     static Result parse(String params) {
         List<String> warnings = new ArrayList<>();
-        List<String[]> pairs = split(params, warnings);
+        List<String[]> pairs = split(params, true, warnings);
         Map<String, String> opts = new LinkedHashMap<>();
-        String id = null;
+        String id = parseId(params);
         boolean help = false;
-        for (String[] p : pairs) {
-            if (p[0].equals("id")) {
-                id = p[1];
-            }
-        }
         if (id != null && !OptionSchemas.idWellformed(id)) {
             throw new CliException(null, "Parameter 'id' expects an identifier\n" + OptionSchemas.ID_HINT);
         }
@@ -145,11 +140,27 @@ final class ChardevParser {
         };
     }
 
-    /** QemuOpts' get_opt_name_value() over the whole string: (name, value) pairs in order. */
-    private static List<String[]> split(String params, List<String> warnings) {
+    /**
+     * QemuOpts' opts_parse_id(): the first {@code id=}, found by a scan that knows no implied
+     * key (so in {@code socket,,id=c} it finds {@code c}, while the backend is {@code socket,id=c}).
+     */
+    private static String parseId(String params) {
+        for (String[] p : split(params, false, new ArrayList<>())) {
+            if (p[0].equals("id")) {
+                return p[1];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * QemuOpts' get_opt_name_value() over the whole string: (name, value) pairs in order.
+     * With {@code implied}, a first parameter without '=' is the backend's name.
+     */
+    private static List<String[]> split(String params, boolean implied, List<String> warnings) {
         List<String[]> out = new ArrayList<>();
         int p = 0;
-        boolean first = true;
+        boolean first = implied;
         while (p < params.length()) {
             int len = 0;
             while (p + len < params.length() && "=,".indexOf(params.charAt(p + len)) < 0) {

@@ -103,10 +103,25 @@ public final class OptionParser {
             int end = m.indexOf('\'', 20);
             return "invalid keyword '" + m.substring(20, end < 0 ? m.length() : end) + "'";
         }
-        if (m.startsWith("Unexpected character") && m.contains("expected a value")) {
+        if (m.contains("was expecting comma to separate Object entries")) {
+            return "expected separator in dict";
+        }
+        if (m.contains("was expecting comma to separate Array entries")) {
+            return "expected separator in list";
+        }
+        if (m.startsWith("Unexpected close marker")) {
             return "expecting value";
         }
+        if (m.startsWith("Unrecognized character escape")) {
+            return "invalid escape sequence in string";
+        }
         if (m.startsWith("Unexpected character ('}'") || m.startsWith("Unexpected character (']'")) {
+            return "expecting value";
+        }
+        if (m.contains("was expecting double-quote to start field name")) {
+            return "key is not a string in object";
+        }
+        if (m.startsWith("Unexpected character") && m.contains("expected a value")) {
             return "expecting value";
         }
         if (m.contains("Unexpected end-of-input")) {

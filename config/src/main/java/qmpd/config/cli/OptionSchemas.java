@@ -113,7 +113,9 @@ public final class OptionSchemas {
             "nbd", fields(
                     opt("name", STR),
                     opt("description", STR),
-                    opt("bitmaps", listOf(STR)),
+                    // BlockDirtyBitmapOrStr: a bitmap of the exported node, or of any node.
+                    opt("bitmaps", listOf(new Schema.Alternate("BlockDirtyBitmapOrStr", STR,
+                            struct("BlockDirtyBitmap", req("node", STR), req("name", STR))))),
                     opt("allocation-depth", BOOL))));
 
     // ---- --nbd-server (NbdServerOptions, sockets.json) ----

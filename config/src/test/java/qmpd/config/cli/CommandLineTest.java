@@ -335,6 +335,22 @@ class CommandLineTest {
         // qemu-storage-daemon --blockdev '{"driver" "x"}'
         assertEquals("qmpd: --blockdev {\"driver\" \"x\"}: JSON parse error, missing : in object pair",
                 error("--blockdev", "{\"driver\" \"x\"}"));
+        // qemu-storage-daemon --blockdev '{"driver":"null-co" "x":1}'
+        assertEquals("qmpd: --blockdev {\"driver\":\"null-co\" \"x\":1}: JSON parse error, expected separator in dict",
+                error("--blockdev", "{\"driver\":\"null-co\" \"x\":1}"));
+        // qemu-storage-daemon --blockdev '{"driver":"null-co","x":[1 2]}'
+        assertEquals("qmpd: --blockdev {\"driver\":\"null-co\",\"x\":[1 2]}: JSON parse error, expected separator in list",
+                error("--blockdev", "{\"driver\":\"null-co\",\"x\":[1 2]}"));
+        // qemu-storage-daemon --blockdev '{"driver":"null-co","x":[1,]}' and '{"driver":[}'
+        assertEquals("qmpd: --blockdev {\"driver\":\"null-co\",\"x\":[1,]}: JSON parse error, expecting value",
+                error("--blockdev", "{\"driver\":\"null-co\",\"x\":[1,]}"));
+        assertEquals("qmpd: --blockdev {\"driver\":[}: JSON parse error, expecting value", error("--blockdev", "{\"driver\":[}"));
+        // qemu-storage-daemon --blockdev '{"driver":"null-co",1}'
+        assertEquals("qmpd: --blockdev {\"driver\":\"null-co\",1}: JSON parse error, key is not a string in object",
+                error("--blockdev", "{\"driver\":\"null-co\",1}"));
+        // qemu-storage-daemon --blockdev '{"driver":"null-co","x":"\q"}'
+        assertEquals("qmpd: --blockdev {\"driver\":\"null-co\",\"x\":\"\\q\"}: JSON parse error, invalid escape sequence in string",
+                error("--blockdev", "{\"driver\":\"null-co\",\"x\":\"\\q\"}"));
         // qemu-storage-daemon --blockdev '{"driver":nul}'
         assertEquals("qmpd: --blockdev {\"driver\":nul}: JSON parse error, invalid keyword 'nul'",
                 error("--blockdev", "{\"driver\":nul}"));
@@ -451,6 +467,17 @@ class CommandLineTest {
         assertEquals("qmpd: --export {\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":\"b\"}: "
                 + "Invalid parameter type for 'bitmaps', expected: array",
                 error("--export", "{\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":\"b\"}"));
+        // bitmaps are BlockDirtyBitmapOrStr: qemu-storage-daemon --export type=nbd,id=e,node-name=x,bitmaps.0.a=1
+        assertEquals("qmpd: --export type=nbd,id=e,node-name=x,bitmaps.0.a=1: Parameter 'bitmaps.0.node' is missing",
+                error("--export", "type=nbd,id=e,node-name=x,bitmaps.0.a=1"));
+        // qemu-storage-daemon --export '{"type":"nbd","id":"e","node-name":"x","bitmaps":[1]}'
+        assertEquals("qmpd: --export {\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":[1]}: "
+                + "Invalid parameter type for 'null', expected: BlockDirtyBitmapOrStr",
+                error("--export", "{\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":[1]}"));
+        // qemu-storage-daemon --export '{"type":"nbd","id":"e","node-name":"x","bitmaps":["a",{"b":1}]}'
+        assertEquals("qmpd: --export {\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":[\"a\",{\"b\":1}]}: "
+                + "Parameter 'bitmaps[1].node' is missing",
+                error("--export", "{\"type\":\"nbd\",\"id\":\"e\",\"node-name\":\"x\",\"bitmaps\":[\"a\",{\"b\":1}]}"));
         // qemu-storage-daemon --export type=nbd,id=e,node-name=x,iothread=io,fixed-iothread=x
         assertEquals("qmpd: --export type=nbd,id=e,node-name=x,iothread=io,fixed-iothread=x: "
                 + "Parameter 'fixed-iothread' expects 'on' or 'off'",
@@ -557,8 +584,14 @@ class CommandLineTest {
                 json(run("--chardev", "socket,id=t,host=localhost,port=4444").getFirst()));
         assertEquals(q("{'id':'s','backend':{'type':'stdio','data':{'signal':false}}}"),
                 json(run("--chardev", "stdio,id=s,signal=off").getFirst()));
-        // The last id wins: qemu-storage-daemon --chardev socket,id=c,path=/tmp/x,id=d gets past parsing
-        assertEquals("d", ((CliOption.ChardevOpt) run("--chardev", "socket,id=c,path=/tmp/x,id=d").getFirst()).id());
+        // The first id wins: qemu-storage-daemon --chardev socket,id=c,path=/tmp/x,id=1d gets past parsing
+        assertEquals("c", ((CliOption.ChardevOpt) run("--chardev", "socket,id=c,path=/tmp/x,id=1d").getFirst()).id());
+        // qemu-storage-daemon --chardev socket,id=c,path=/tmp/x,delay,nodelay   (warns twice, then runs)
+        CommandLine.Run r = (CommandLine.Run) CommandLine.parse("--chardev", "socket,id=c,path=/tmp/x,delay,nodelay");
+        assertEquals(List.of("--chardev socket,id=c,path=/tmp/x,delay,nodelay: warning: short-form boolean option "
+                        + "'delay' deprecated\nPlease use nodelay=off instead",
+                "--chardev socket,id=c,path=/tmp/x,delay,nodelay: warning: short-form boolean option "
+                        + "'nodelay' deprecated\nPlease use nodelay=on instead"), r.warnings());
     }
 
     @Test
@@ -603,6 +636,12 @@ class CommandLineTest {
         assertEquals("qmpd: --chardev : chardev: no id specified", error("--chardev", ""));
         // qemu-storage-daemon --chardev ,id=c
         assertEquals("qmpd: --chardev ,id=c: '' is not a valid char driver name", error("--chardev", ",id=c"));
+        // qemu-storage-daemon --chardev socket,id=c,path=/tmp/x,delay=on,nodelay=on
+        assertEquals("qmpd: --chardev socket,id=c,path=/tmp/x,delay=on,nodelay=on: 'delay' and 'nodelay' are mutually exclusive",
+                error("--chardev", "socket,id=c,path=/tmp/x,delay=on,nodelay=on"));
+        // qemu-storage-daemon --chardev socket,,id=c   (the implied value swallows ",,id=c"; the id scan does not)
+        assertEquals("qmpd: --chardev socket,,id=c: 'socket,id=c' is not a valid char driver name",
+                error("--chardev", "socket,,id=c"));
         // qemu-storage-daemon --chardev socket,id=1c,path=/tmp/x
         assertEquals("qmpd: --chardev socket,id=1c,path=/tmp/x: Parameter 'id' expects an identifier\n"
                 + "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.",
