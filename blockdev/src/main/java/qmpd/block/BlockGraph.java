@@ -257,6 +257,7 @@ public final class BlockGraph {
                         close(n);
                     }
                 }
+            }
         }
     }
 }

@@ -45,6 +45,9 @@ public final class FileDriver implements BlockDriver {
         if (o.cacheDirect()) {
             opts.add(com.sun.nio.file.ExtendedOpenOption.DIRECT);
         }
+        if (Files.isDirectory(path)) {
+            throw new QmpException.GenericError("Could not open '" + o.filename() + "': Is a directory");
+        }
         FileChannel channel;
         try {
             channel = FileChannel.open(path, opts.toArray(OpenOption[]::new));
@@ -61,10 +64,6 @@ public final class FileDriver implements BlockDriver {
             throw new QmpException.GenericError("Could not open '" + o.filename() + "': " + why);
         }
         try {
-            if (Files.isDirectory(path)) {
-                channel.close();
-                throw new QmpException.GenericError("Could not open '" + o.filename() + "': Is a directory");
-            }
             if (o.cacheDirect()) {
                 alignment = (int) Math.max(512, Files.getFileStore(path).getBlockSize());
             }
