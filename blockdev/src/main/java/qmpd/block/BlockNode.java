@@ -6,6 +6,8 @@ import qmpd.aio.annotation.AnyThread;
 import qmpd.aio.annotation.GlobalState;
 import qmpd.aio.annotation.HomeThread;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <ul>
  *   <li>{@code context}, {@code quiesce}: written by the main loop with the GlobalLock held, only
  *       inside a drained section for {@code context}; read by any thread (volatile).</li>
- *   <li>{@code inFlight}: single writer, the home thread; read by the main loop's drain (volatile).</li>
+ *   <li>{@code inFlight}: changed atomically by the home thread (and by a stale resume BH that
+ *       finds the node gone); read by the main loop's drain. A submitter counts itself in
+ *       <em>before</em> it reads {@code quiesce}, and the drain sets {@code quiesce} before it
+ *       reads {@code inFlight}, so one of the two always sees the other (QEMU's
+ *       blk_wait_while_drained does the same with in_flight).</li>
  *   <li>{@code serialQueue}, {@code serialBusy}: home thread only.</li>
  *   <li>{@code parked}: requests submitted while quiesced; added by the home thread, drained by the
  *       resume BH in the (possibly new) home thread; a concurrent queue because the two differ
@@ -42,7 +48,17 @@ public final class BlockNode {
 
     private volatile AioContext context;
     private volatile int quiesce;
+    @SuppressWarnings("unused")   // through IN_FLIGHT
     private volatile int inFlight;
+    private static final VarHandle IN_FLIGHT;
+
+    static {
+        try {
+            IN_FLIGHT = MethodHandles.lookup().findVarHandle(BlockNode.class, "inFlight", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private volatile long size;
 
     private final ConcurrentLinkedQueue<BlockRequest> parked = new ConcurrentLinkedQueue<>();
@@ -115,7 +131,7 @@ public final class BlockNode {
     /** Requests accepted by the driver and not yet completed. */
     @AnyThread
     public int inFlight() {
-        return inFlight;
+        return (int) IN_FLIGHT.getVolatile(this);
     }
 
     @AnyThread
@@ -180,8 +196,9 @@ public final class BlockNode {
     @HomeThread
     public void submit(BlockRequest req) {
         assert context.inHomeThread() : "submit to node '" + nodeName + "' outside its home thread";
+        IN_FLIGHT.getAndAdd(this, 1);   // before reading quiesce: see the field notes
         if (quiesce > 0) {
-            parked.add(req);
+            park(req);
             return;
         }
         start(req);
@@ -194,18 +211,34 @@ public final class BlockNode {
      */
     @HomeThread
     public void submitFromParent(BlockRequest req) {
+        IN_FLIGHT.getAndAdd(this, 1);
         start(req);
     }
 
+    /** Parks a request that found the node quiesced; it was counted in flight, and is no longer. */
+    private void park(BlockRequest req) {
+        parked.add(req);   // before the count drops, so the drain's end sees it parked
+        leave();
+    }
+
+    /** One request fewer in flight; wakes a drain that waits for the count. */
+    private void leave() {
+        IN_FLIGHT.getAndAdd(this, -1);
+        if (quiesce > 0) {
+            AioWait.kick();
+        }
+    }
+
+    /** Starts a request already counted in flight. */
     private void start(BlockRequest req) {
         int err = check(req);
         if (err != 0) {
             stats.invalid(req.op());
             req.complete(err);
+            leave();
             return;
         }
         req.startNs = System.nanoTime();
-        inFlight = inFlight + 1;   // single writer: the home thread
         req.push(accounting);
         if (drv.concurrency() == Concurrency.SERIALIZE_REQUESTS) {
             if (serialBusy) {
@@ -294,10 +327,7 @@ public final class BlockNode {
         // The user's completion runs before in-flight drops, so a drain that sees zero knows
         // every completion has returned; requests it submits meanwhile are parked.
         req.complete(req.result());
-        inFlight = inFlight - 1;
-        if (quiesce > 0) {
-            AioWait.kick();
-        }
+        leave();
         if (next != null) {
             dispatch(next);
         }
@@ -320,9 +350,23 @@ public final class BlockNode {
         }
     }
 
+    /**
+     * The resume BH. It may run in a context the node has left since it was scheduled (another
+     * drained section moved the node before it ran): it then leaves the requests parked, and the
+     * section that moved the node schedules the resume in the new home when it ends.
+     */
     private void resumeParked() {
-        BlockRequest r;
-        while (quiesce == 0 && (r = parked.poll()) != null) {
+        while (!parked.isEmpty()) {
+            IN_FLIGHT.getAndAdd(this, 1);   // count first, then look: a drain beginning now waits for us
+            if (quiesce > 0 || !context.inHomeThread()) {
+                leave();
+                return;
+            }
+            BlockRequest r = parked.poll();
+            if (r == null) {
+                leave();
+                return;
+            }
             start(r);
         }
     }
@@ -356,7 +400,7 @@ public final class BlockNode {
     static void waitIdle(AioContext ctx, List<BlockNode> nodes) {
         AioWait.waitWhile(ctx, () -> {
             for (BlockNode n : nodes) {
-                if (n.inFlight > 0) {
+                if (n.inFlight() > 0) {
                     return true;
                 }
             }
