@@ -1,57 +1,95 @@
 package qmpd;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import qmpd.config.schema.IothreadProperties;
-import qmpd.qmp.MonitorOptions;
-import qmpd.qmp.QmpEvents;
-import qmpd.qmp.command.CommandRegistry;
-import qmpd.qmp.command.StandardCommands;
-import qmpd.qmp.qom.IOThreadUsers;
+import qmpd.config.cli.CliException;
+import qmpd.config.cli.CliOption;
+import qmpd.config.cli.CommandLine;
+import qmpd.config.error.QmpException;
 import qmpd.loop.IOThreadRegistry;
 import qmpd.loop.MainLoop;
+import qmpd.qmp.MonitorOptions;
+import qmpd.qmp.QmpEvents;
+import qmpd.qmp.block.BlockCommands;
+import qmpd.qmp.block.BlockService;
+import qmpd.qmp.command.CommandRegistry;
+import qmpd.qmp.command.QmpCommand;
+import qmpd.qmp.command.QmpContext;
+import qmpd.qmp.command.StandardCommands;
 import qmpd.qmp.qom.AioIOThreads;
 import qmpd.qmp.qom.QomObjects;
+import qmpd.qmp.schema.ArgumentValidator;
 import qmpd.qmp.server.Monitor;
 import qmpd.qmp.server.QmpServer;
 
 /**
- * The daemon's entry point, qemu-storage-daemon style:
- * <pre>
- * qmpd --chardev socket,path=P,server=on,wait=off,id=m0 --monitor chardev=m0[,pretty=on]
- *      --chardev socket,host=H,port=N,server=on,wait=off,id=m1 --monitor chardev=m1
- *      --object iothread,id=io0[,poll-max-ns=N,...]
- * </pre>
- * It starts the main loop, the IOThreads and the monitors, reports them on stderr, and stops
- * cleanly (listeners, IOThreads, socket files; exit status 0) on {@code quit}, SIGINT or SIGTERM.
- * The option parsing here is deliberately minimal; the full QEMU key=value parser replaces it.
+ * The daemon's entry point. It takes qemu-storage-daemon's command line ({@code --chardev},
+ * {@code --monitor}, {@code --object}, {@code --blockdev}, {@code --nbd-server}, {@code --export},
+ * {@code --pidfile}, plus qmpd's {@code --config}); each option becomes the arguments of the QMP
+ * command that does the same thing, and is applied in order through that command, on the main
+ * loop, before any client is served. Without arguments it starts the {@link EmbeddedDefault}.
+ * It stops cleanly (exports, nodes, IOThreads, listeners, socket files, pidfile; exit status 0)
+ * on {@code quit}, SIGINT, SIGTERM or SIGHUP.
  */
 public final class Main {
     private final MainLoop mainLoop = new MainLoop();
     private final IOThreadRegistry iothreads = new IOThreadRegistry();
     private final QmpEvents events = new QmpEvents();
-    private final QomObjects objects = new QomObjects(new AioIOThreads(iothreads), IOThreadUsers.NONE);
+    private final BlockService block = new BlockService(mainLoop.context(), iothreads, events);
+    private final QomObjects objects = new QomObjects(new AioIOThreads(iothreads), block);
+    private final CommandRegistry registry =
+            BlockCommands.register(StandardCommands.register(new CommandRegistry(), objects), block);
     private final AtomicBoolean stopping = new AtomicBoolean();
+    private final List<Path> filesToRemove = new ArrayList<>();
     private QmpServer server;
 
-    /** Thrown for bad command lines: printed without a stack trace, exit status 1. */
-    static final class UsageException extends Exception {
-        UsageException(String message) {
-            super(message);
+    /** A start-up failure: printed as {@code qmpd: <where>: <why>}, exit status 1. */
+    static final class StartupException extends Exception {
+        StartupException(String message) {
+            super(message, null, false, false);
         }
     }
 
     public static void main(String[] args) {
+        CommandLine.Outcome outcome;
+        try {
+            outcome = CommandLine.parse(args.length == 0 ? EmbeddedDefault.argv() : args);
+        } catch (CliException e) {
+            System.err.println(e.format(CommandLine.PROGRAM));
+            System.exit(CliException.EXIT_STATUS);
+            return;
+        }
+        if (outcome instanceof CommandLine.Exit exit) {
+            System.out.print(exit.stdout());
+            System.exit(0);
+            return;
+        }
+        CommandLine.Run run = (CommandLine.Run) outcome;
+        run.warnings().forEach(w -> System.err.println("qmpd: warning: " + w));
         Main daemon = new Main();
         try {
-            daemon.start(args);
-        } catch (UsageException e) {
+            if (args.length == 0) {
+                EmbeddedDefault.prepare();
+            }
+            daemon.start(run.options());
+            if (args.length == 0) {
+                EmbeddedDefault.printEndpoints(System.out);
+            }
+        } catch (StartupException e) {
             System.err.println("qmpd: " + e.getMessage());
             daemon.stop();
             System.exit(1);
@@ -62,79 +100,155 @@ public final class Main {
         }
     }
 
-    void start(String[] args) throws Exception {
-        Map<String, Map<String, String>> chardevs = new LinkedHashMap<>();
-        List<Map<String, String>> monitors = new ArrayList<>();
-        List<Map<String, String>> iothreads = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String opt = args[i];
-            String value;
-            int eq = opt.indexOf('=');
-            if (opt.startsWith("--") && eq > 0) {
-                value = opt.substring(eq + 1);
-                opt = opt.substring(0, eq);
-            } else {
-                if (i + 1 >= args.length) {
-                    throw new UsageException("option " + opt + " needs an argument");
-                }
-                value = args[++i];
-            }
-            switch (opt) {
-                case "--chardev" -> {
-                    Map<String, String> kv = keyval(value, "backend");
-                    chardevs.put(require(kv, "id", "--chardev"), kv);
-                }
-                case "--monitor" -> monitors.add(keyval(value, "chardev"));
-                case "--object" -> {
-                    Map<String, String> kv = keyval(value, "qom-type");
-                    if (!"iothread".equals(kv.get("qom-type"))) {
-                        throw new UsageException("--object: only qom-type iothread is supported here");
-                    }
-                    iothreads.add(kv);
-                }
-                default -> throw new UsageException("unknown option " + opt);
-            }
-        }
-
+    /** Starts the loops, then applies {@code options} in order. */
+    void start(List<CliOption> options) throws Exception {
         mainLoop.start();
-        CommandRegistry registry = StandardCommands.register(new CommandRegistry(), objects);
         server = new QmpServer(registry, mainLoop.context()::runOnce, events, this::quit);
         installSignalHandlers();
-
-        for (Map<String, String> io : iothreads) {
-            String id = require(io, "id", "--object");
-            IothreadProperties props = new IothreadProperties(num(io, "aio-max-batch"), num(io, "thread-pool-min"),
-                    num(io, "thread-pool-max"), num(io, "poll-max-ns"), num(io, "poll-grow"), num(io, "poll-shrink"));
-            long tid = onMainLoop(() -> objects.addIothread(id, props).threadId());
-            System.err.println("qmpd: iothread " + id + " started (thread-id " + tid + ")");
+        Map<String, ObjectNode> chardevs = new LinkedHashMap<>();
+        // QEMU handles --pidfile before everything else, so a second instance fails first.
+        for (CliOption o : options) {
+            if (o instanceof CliOption.PidfileOpt p) {
+                writePidfile(p.path(), p.source());
+            }
         }
-        for (Map<String, String> mon : monitors) {
-            String chardevId = require(mon, "chardev", "--monitor");
-            Map<String, String> cd = chardevs.get(chardevId);
-            if (cd == null) {
-                throw new UsageException("--monitor: chardev '" + chardevId + "' not found");
-            }
-            if (!"socket".equals(cd.get("backend"))) {
-                throw new UsageException("--chardev " + chardevId + ": only socket chardevs are supported");
-            }
-            if (!"on".equals(cd.get("server"))) {
-                throw new UsageException("--chardev " + chardevId + ": only listening sockets (server=on) are supported");
-            }
-            MonitorOptions options = MonitorOptions.defaults().withPretty("on".equals(mon.get("pretty")));
-            Monitor m;
-            if (cd.containsKey("path")) {
-                m = server.listenUnix(Path.of(cd.get("path")), options).toCompletableFuture().get(10, TimeUnit.SECONDS);
-                System.err.println("qmpd: monitor " + chardevId + " listening on unix:" + cd.get("path"));
-            } else {
-                String host = cd.getOrDefault("host", "127.0.0.1");
-                int port = Integer.parseInt(require(cd, "port", "--chardev"));
-                m = server.listenTcp(host, port, options).toCompletableFuture().get(10, TimeUnit.SECONDS);
-                System.err.println("qmpd: monitor " + chardevId + " listening on tcp:" + host + ":" + m.actualPort());
+        for (CliOption o : options) {
+            switch (o) {
+                case CliOption.ObjectOpt obj -> {
+                    apply("object-add", obj.args(), obj.source());
+                    if (obj.qomType().equals("iothread")) {
+                        System.err.println("qmpd: iothread " + obj.id() + " started");
+                    }
+                }
+                case CliOption.BlockdevOpt b -> apply("blockdev-add", b.args(), b.source());
+                case CliOption.ExportOpt e -> apply("block-export-add", e.args(), e.source());
+                case CliOption.NbdServerOpt n -> onMain(n.source(), () -> {
+                    JsonNode a = n.args();
+                    block.nbdServerStart(BlockService.socketAddress(a.get("addr")),
+                            a.hasNonNull("tls-creds") ? a.get("tls-creds").asText() : null,
+                            (int) Math.min(Integer.MAX_VALUE, a.path("max-connections").asLong(0)));
+                    return null;
+                });
+                case CliOption.ChardevOpt c -> chardevs.put(c.id(), c.args());
+                case CliOption.MonitorOpt m -> listen(m, chardevs);
+                case CliOption.HttpOpt h -> System.err.println("qmpd: warning: " + h.source()
+                        + ": the HTTP listener is not available in this build; ignored");
+                case CliOption.TraceOpt t -> { }   // accepted for compatibility: qmpd has no trace events
+                case CliOption.PidfileOpt p -> { }   // handled above
+                case CliOption.Daemonize d -> throw new StartupException(d.source()
+                        + ": --daemonize is not supported; run qmpd under a service manager instead");
+                case CliOption.StateFileOpt s -> throw new StartupException(s.source()
+                        + ": --state-file is not supported yet");
             }
         }
     }
 
-    private <T> T onMainLoop(java.util.concurrent.Callable<T> task) throws Exception {
+    /** Runs {@code command} with {@code args} exactly as a monitor would, on the main loop. */
+    private void apply(String command, ObjectNode args, String source) throws Exception {
+        QmpCommand<?, ?> cmd = registry.find(command);
+        onMain(source, () -> {
+            ArgumentValidator.validate(cmd.argsSchema(), args);
+            return cmd.invoke(args, startupContext()).toCompletableFuture().join();
+        });
+    }
+
+    private QmpContext startupContext() {
+        return new QmpContext() {
+            @Override
+            public Session session() {
+                return new Session() {
+                    @Override
+                    public Set<String> offeredCapabilities() {
+                        return Set.of();
+                    }
+
+                    @Override
+                    public boolean negotiated() {
+                        return true;
+                    }
+
+                    @Override
+                    public void completeNegotiation(Set<String> enabled) {
+                    }
+                };
+            }
+
+            @Override
+            public QmpEvents events() {
+                return events;
+            }
+
+            @Override
+            public CommandRegistry registry() {
+                return registry;
+            }
+
+            @Override
+            public void requestShutdown() {
+                Thread.ofPlatform().name("qmpd-quit").start(Main.this::quit);
+            }
+        };
+    }
+
+    private void listen(CliOption.MonitorOpt m, Map<String, ObjectNode> chardevs) throws Exception {
+        String id = m.args().path("chardev").asText();
+        ObjectNode cd = chardevs.get(id);
+        if (cd == null) {
+            throw new StartupException(m.source() + ": chardev \"" + id + "\" not found");
+        }
+        JsonNode backend = cd.path("backend");
+        JsonNode data = backend.path("data");
+        if (!backend.path("type").asText().equals("socket") || !data.path("server").asBoolean(false)) {
+            throw new StartupException(m.source() + ": qmpd monitors need a listening socket chardev (socket,server=on)");
+        }
+        if (m.args().path("mode").asText("control").equals("readline")) {
+            throw new StartupException(m.source() + ": only mode=control (QMP) monitors are supported");
+        }
+        MonitorOptions options = MonitorOptions.defaults().withPretty(m.args().path("pretty").asBoolean(false));
+        JsonNode addr = data.path("addr");
+        JsonNode a = addr.path("data");
+        Monitor mon;
+        try {
+            switch (addr.path("type").asText()) {
+                case "unix" -> {
+                    Path path = Path.of(a.path("path").asText());
+                    mon = server.listenUnix(path, options).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    filesToRemove.add(path);
+                    System.err.println("qmpd: monitor " + id + " listening on unix:" + path);
+                }
+                case "inet" -> {
+                    String host = a.path("host").asText();
+                    int port = Integer.parseInt(a.path("port").asText());
+                    mon = server.listenTcp(host, port, options).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    System.err.println("qmpd: monitor " + id + " listening on tcp:" + host + ":" + mon.actualPort());
+                }
+                default -> throw new StartupException(m.source() + ": socket type '" + addr.path("type").asText()
+                        + "' is not supported for monitors");
+            }
+        } catch (ExecutionException e) {
+            throw new StartupException("chardev " + id + ": " + e.getCause().getMessage());
+        } catch (NumberFormatException e) {
+            throw new StartupException("chardev " + id + ": port must be a number");
+        }
+    }
+
+    private void writePidfile(Path path, String source) throws StartupException {
+        // QEMU's qemu_write_pidfile: lock it, so that a second instance fails clearly.
+        try {
+            RandomAccessFile f = new RandomAccessFile(path.toFile(), "rw");
+            if (f.getChannel().tryLock() == null) {
+                f.close();
+                throw new StartupException(source + ": Cannot lock pid file: another process holds it");
+            }
+            f.setLength(0);
+            f.write((ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            filesToRemove.add(path);   // the lock lives as long as the process: f stays open
+        } catch (IOException e) {
+            throw new StartupException(source + ": Cannot open pid file: " + e.getMessage());
+        }
+    }
+
+    private <T> T onMain(String source, Callable<T> task) throws Exception {
         CompletableFuture<T> f = new CompletableFuture<>();
         mainLoop.context().runOnce("main:start-up", () -> {
             try {
@@ -144,9 +258,16 @@ public final class Main {
             }
         });
         try {
-            return f.get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new UsageException(e.getCause().getMessage());
+            return f.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) {
+                c = c.getCause();
+            }
+            if (c instanceof QmpException q) {
+                throw new StartupException(source + ": " + q.getMessage());
+            }
+            throw new StartupException(source + ": " + c);
         }
     }
 
@@ -171,6 +292,7 @@ public final class Main {
         System.exit(0);
     }
 
+    /** Listeners first, then exports and nodes (drained, closed), IOThreads, the main loop, files. */
     void stop() {
         if (!stopping.compareAndSet(false, true)) {
             return;
@@ -178,73 +300,28 @@ public final class Main {
         if (server != null) {
             server.close();
         }
-        if (mainLoop.thread().isAlive()) {
+        if (mainLoop.thread() != null && mainLoop.thread().isAlive()) {
             try {
-                onMainLoop(() -> {
+                onMain("shutdown", () -> {
+                    block.shutdown();
                     objects.stopAll();
                     return null;
                 });
             } catch (Exception e) {
-                System.err.println("qmpd: stopping IOThreads: " + e.getMessage());
+                System.err.println("qmpd: shutdown: " + e.getMessage());
+            }
+            try {
+                mainLoop.stop();
+            } catch (RuntimeException e) {
+                System.err.println("qmpd: stopping the main loop: " + e.getMessage());
             }
         }
-        try {
-            mainLoop.stop();
-        } catch (RuntimeException e) {
-            System.err.println("qmpd: stopping the main loop: " + e.getMessage());
-        }
-    }
-
-    /** QEMU-style {@code implied,key=value,...}; {@code ,,} is a literal comma. */
-    static Map<String, String> keyval(String text, String impliedKey) throws UsageException {
-        Map<String, String> kv = new LinkedHashMap<>();
-        List<String> parts = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == ',' && i + 1 < text.length() && text.charAt(i + 1) == ',') {
-                cur.append(',');
-                i++;
-            } else if (c == ',') {
-                parts.add(cur.toString());
-                cur.setLength(0);
-            } else {
-                cur.append(c);
+        for (Path p : filesToRemove) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                System.err.println("qmpd: removing " + p + ": " + e.getMessage());
             }
-        }
-        parts.add(cur.toString());
-        for (int i = 0; i < parts.size(); i++) {
-            String p = parts.get(i);
-            int eq = p.indexOf('=');
-            if (eq < 0) {
-                if (i == 0 && impliedKey != null) {
-                    kv.put(impliedKey, p);
-                    continue;
-                }
-                throw new UsageException("expected key=value, got '" + p + "'");
-            }
-            kv.put(p.substring(0, eq), p.substring(eq + 1));
-        }
-        return kv;
-    }
-
-    private static String require(Map<String, String> kv, String key, String opt) throws UsageException {
-        String v = kv.get(key);
-        if (v == null || v.isEmpty()) {
-            throw new UsageException(opt + ": parameter '" + key + "' is missing");
-        }
-        return v;
-    }
-
-    private static Long num(Map<String, String> kv, String key) throws UsageException {
-        String v = kv.get(key);
-        if (v == null) {
-            return null;
-        }
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--object: parameter '" + key + "' expects a number");
         }
     }
 }

@@ -56,6 +56,14 @@ public interface BlockDriverState extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The image's file name as QEMU reports it in query-named-block-nodes: a host path, or null
+     * when the node has none (the monitor then describes it by its options, as {@code json:{...}}).
+     */
+    default String filename() {
+        return null;
+    }
+
     /** Changes the size; the node checks the resize permission first. */
     @GlobalState
     default void truncate(long newSize) {

@@ -113,7 +113,10 @@ final class QmpDispatcher {
     private static CompletionStage<JsonNode> invoke(QmpCommand<?, ?> cmd, ObjectNode args, QmpContext ctx) {
         try {
             return cmd.invoke(args, ctx);
-        } catch (RuntimeException e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) {
+            // Errors too (a failed assertion, a linkage problem): the client always gets an answer.
             return CompletableFuture.failedFuture(e);
         }
     }

@@ -54,6 +54,11 @@ final class FileState implements BlockDriverState {
     }
 
     @Override
+    public String filename() {
+        return path.toString();
+    }
+
+    @Override
     public long size() {
         return size;
     }

@@ -62,6 +62,12 @@ public final class RawDriver implements BlockDriver {
         }
 
         @Override
+        public String filename() {
+            // A window of the child is described by options, as QEMU does; the whole child by its name.
+            return offset == 0 && fixedSize == null ? child.driverState().filename() : null;
+        }
+
+        @Override
         public long size() {
             return fixedSize != null ? fixedSize : child.size() - offset;
         }

@@ -110,7 +110,11 @@ public final class NbdConnection {
                 if (n == 0 && !in.hasRemaining()) {
                     return;
                 }
-                if (!process() && n == 0) {
+                boolean consumed = process();
+                if (handler == null) {
+                    return;   // the handshake ended and the socket moved to the export's context
+                }
+                if (!consumed && n == 0) {
                     return;
                 }
             }

@@ -1,0 +1,175 @@
+package qmpd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import qmpd.qmp.QmpClient;
+
+/**
+ * qmpd as a process, started the way users start qemu-storage-daemon, and with no arguments (the
+ * embedded default); driven by QMP and by real NBD clients (qemu-img, qemu-io).
+ */
+@Timeout(120)
+class DaemonEndToEndTest {
+    @TempDir
+    Path dir;
+
+    private Process daemon;
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        if (daemon != null && daemon.isAlive()) {
+            daemon.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private Process start(List<String> args, Path runtimeDir) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-ea",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "qmpd.Main"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(dir.resolve("out.txt").toFile())
+                .redirectError(dir.resolve("err.txt").toFile());
+        if (runtimeDir != null) {
+            pb.environment().put("QMPD_RUNTIME_DIR", runtimeDir.toString());
+        }
+        return pb.start();
+    }
+
+    private QmpClient connect(Path sock) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            assertTrue(daemon.isAlive(), () -> "qmpd exited: " + text("err.txt"));
+            if (Files.exists(sock)) {
+                try {
+                    return QmpClient.negotiated(sock, false);
+                } catch (IOException e) {
+                    // bound, not listening yet
+                }
+            }
+            assertTrue(System.nanoTime() < deadline, "no QMP monitor within 30 s: " + text("err.txt"));
+            Thread.onSpinWait();
+        }
+    }
+
+    private String text(String name) {
+        try {
+            return Files.readString(dir.resolve(name));
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private static String run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+        return out;
+    }
+
+    @Test
+    void qemuStorageDaemonCommandLine() throws Exception {
+        Path img = dir.resolve("disk.raw");
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(64 << 20);
+        }
+        Path qmp = dir.resolve("qmp.sock");
+        Path nbd = dir.resolve("nbd.sock");
+        Path pid = dir.resolve("qmpd.pid");
+        daemon = start(List.of(
+                "--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--object", "iothread,id=io0",
+                "--blockdev", "driver=file,node-name=f0,filename=" + img,
+                "--blockdev", "{\"driver\": \"raw\", \"node-name\": \"r0\", \"file\": \"f0\"}",
+                "--nbd-server", "addr.type=unix,addr.path=" + nbd,
+                "--export", "type=nbd,id=e0,node-name=r0,name=disk,writable=on,iothread=io0",
+                "--pidfile", pid.toString()), null);
+        try (QmpClient c = connect(qmp)) {
+            assertEquals(String.valueOf(daemon.pid()), Files.readString(pid).trim());
+            JsonNode exports = QmpClient.ret(c.execute("query-block-exports", null, null));
+            assertEquals("e0", exports.get(0).get("id").asText());
+            assertEquals("r0", exports.get(0).get("node-name").asText());
+            String uri = "nbd+unix:///disk?socket=" + nbd;
+            assertTrue(run("qemu-img", "info", "--output=json", uri).contains("\"virtual-size\": 67108864"));
+            String io = run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 4096 8192", "-c", "read -P 0x5a 4096 8192", uri);
+            assertFalse(io.contains("Pattern verification failed"), io);
+            // The export runs in io0: it cannot be deleted while the node lives there.
+            QmpClient.assertError(c.execute("object-del", "{\"id\": \"io0\"}", null), "GenericError",
+                    "object 'io0' is in use, can not be deleted");
+            JsonNode stats = QmpClient.ret(c.execute("query-blockstats", "{\"query-nodes\": true}", null));
+            for (JsonNode s : stats) {
+                if (s.get("node-name").asText().equals("r0")) {
+                    assertEquals(8192, s.get("stats").get("wr_bytes").asLong());
+                    assertEquals(1, s.get("stats").get("wr_operations").asLong());
+                }
+            }
+        }
+        daemon.destroy();   // SIGTERM
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, daemon.exitValue(), text("err.txt"));
+        assertFalse(Files.exists(pid), "pidfile removed");
+        assertFalse(Files.exists(nbd), "NBD socket removed");
+        assertFalse(Files.exists(qmp), "QMP socket removed");
+        byte[] data = Files.readAllBytes(img);
+        for (int i = 4096; i < 4096 + 8192; i++) {
+            assertEquals(0x5a, data[i] & 0xff, "byte " + i + " written through NBD is in the file");
+        }
+    }
+
+    @Test
+    void aSecondInstanceOnTheSamePidfileAndSocketsFailsClearly() throws Exception {
+        Path qmp = dir.resolve("qmp.sock");
+        Path pid = dir.resolve("qmpd.pid");
+        daemon = start(List.of("--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--pidfile", pid.toString()), null);
+        connect(qmp).close();
+        Process second = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "qmpd.Main",
+                "--pidfile", pid.toString()).redirectErrorStream(true).start();
+        String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(second.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, second.exitValue(), out);
+        assertTrue(out.contains("pid file"), out);
+        assertTrue(daemon.isAlive(), "the first instance keeps running");
+    }
+
+    @Test
+    void embeddedDefaultServesWhatItPrints() throws Exception {
+        Path runtime = dir.resolve("rt");
+        daemon = start(List.of(), runtime);
+        try (QmpClient c = connect(runtime.resolve("qmp.sock"))) {
+            JsonNode threads = QmpClient.ret(c.execute("query-iothreads", null, null));
+            assertEquals("io0", threads.get(0).get("id").asText());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!text("out.txt").contains("disk file")) {
+            assertTrue(System.nanoTime() < deadline, "endpoints printed: " + text("out.txt"));
+            Thread.onSpinWait();
+        }
+        Matcher m = Pattern.compile("qemu-img info '([^']+)'").matcher(text("out.txt"));
+        assertTrue(m.find(), text("out.txt"));
+        String info = run("qemu-img", "info", m.group(1));
+        assertTrue(info.contains("virtual size: 1 GiB"), info);
+        assertEquals(1L << 30, Files.size(runtime.resolve("disk0.img")));
+        daemon.destroy();
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, daemon.exitValue(), text("err.txt"));
+    }
+}
