@@ -20,6 +20,8 @@ import qmpd.block.BlockGraph;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockOp;
 import qmpd.block.BlockRequest;
+import qmpd.block.export.nbd.NbdExport;
+import qmpd.block.export.nbd.NbdServer;
 import qmpd.config.schema.block.BlockdevOptions;
 import qmpd.loop.GlobalLock;
 import qmpd.loop.IOThread;
@@ -139,6 +141,42 @@ class QmpdMetricsTest {
             assertEquals(1, values(t, "qmpd_aio_iterations_total", "iothread=main-loop").size());
         } finally {
             io0.stop();
+        }
+    }
+
+    @Test
+    void nbdExportCountsARealClientAndDisappearsWithTheExport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        BlockNode d0 = graph.add(new BlockdevOptions.NullCo("d0", 1 << 20, true, 0, false));
+        java.nio.file.Path sock = dir.resolve("nbd.sock");
+        NbdServer nbd = NbdServer.start(ctx, java.net.UnixDomainSocketAddress.of(sock), 0);
+        try {
+            NbdExport e0 = nbd.addExport("e0", "disk", null, d0, false);
+            metrics.bindExport(e0);
+            assertEquals(0, value(text(), "qmpd_nbd_connections", "export=e0", "node=d0"));
+            var client = new java.util.concurrent.CompletableFuture<java.nio.channels.SocketChannel>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    client.complete(NbdClient.connect(sock, "disk"));
+                } catch (Throwable t) {
+                    client.completeExceptionally(t);
+                }
+            });
+            // The server side runs in this thread's context: poll until the handshake is done.
+            while (!client.isDone() || e0.connectionCount() == 0) {
+                ctx.poll(false);
+                Thread.onSpinWait();
+            }
+            assertEquals(1, value(text(), "qmpd_nbd_connections", "export=e0"));
+            client.get().close();
+            while (e0.connectionCount() > 0) {
+                ctx.poll(true);
+            }
+            assertEquals(0, value(text(), "qmpd_nbd_connections", "export=e0"));
+            metrics.unbindExport("e0");
+            assertFalse(text().contains("export=\"e0\""));
+        } finally {
+            nbd.stop();
         }
     }
 

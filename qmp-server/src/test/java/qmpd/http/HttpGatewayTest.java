@@ -160,6 +160,18 @@ class HttpGatewayTest {
     }
 
     @Test
+    void chunkedBodiesAreCutOffAtTheLimitToo() throws Exception {
+        byte[] big = new byte[2 * HttpGateway.DEFAULT_BODY_LIMIT];
+        java.util.Arrays.fill(big, (byte) ' ');
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/qmp"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+                .build();   // no Content-Length: chunked, so the server only learns the size by reading
+        HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+        assertError(r, 413, "GenericError");
+        assertEquals(200, send("GET", "/healthz", null).statusCode());
+    }
+
+    @Test
     void tokenIsRequiredEverywhereButHealthChecks() throws Exception {
         Path tokenFile = dir.resolve("token");
         Files.writeString(tokenFile, "s3cret-token\n");

@@ -68,7 +68,8 @@ final class QmpDispatcher {
         long start = System.nanoTime();
         String label = metricsName(request);
         CompletionStage<QmpReply> reply = run(request, ctx, oobEnabled);
-        return reply.whenComplete((r, e) -> stats.commandDone(label, r.outcome(), System.nanoTime() - start));
+        return reply.whenComplete((r, e) -> stats.commandDone(label, r != null ? r.outcome() : QmpReply.INTERNAL,
+                System.nanoTime() - start));
     }
 
     /** The command label for metrics: a registered name, else "unknown" (clients cannot add series). */
