@@ -192,9 +192,14 @@ public final class HttpGateway {
         if (m.equals(allowed)) {
             action.run();
         } else {
-            ex.response().putHeader("Allow", allowed.name());
-            ex.sendError(405, "GenericError", "Method " + m.name() + " not allowed here");
+            notAllowed(ex, m, allowed.name());
         }
+    }
+
+    /** 405 with {@code allow} (e.g. "GET, POST") in the Allow header. */
+    static void notAllowed(Exchange ex, HttpMethod m, String allow) {
+        ex.response().putHeader("Allow", allow);
+        ex.sendError(405, "GenericError", "Method " + m.name() + " not allowed here");
     }
 
     private static com.fasterxml.jackson.databind.node.ObjectNode status(String s) {

@@ -29,18 +29,19 @@ final class IothreadRoutes {
     /** {@code rest} is the path after {@code /api/v1/iothreads}: "", "/" or "/ID". */
     void handle(Exchange ex, HttpMethod m, String rest) {
         String id = rest.length() > 1 ? rest.substring(1) : null;
-        if (id == null) {
-            if (m.equals(HttpMethod.GET)) {
-                execute(ex, "query-iothreads", null, list -> ex.sendJson(200, list));
-            } else {
-                HttpGateway.only(ex, m, HttpMethod.POST, () -> create(ex));
-            }
+        if (id == null && m.equals(HttpMethod.GET)) {
+            execute(ex, "query-iothreads", null, list -> ex.sendJson(200, list));
+        } else if (id == null && m.equals(HttpMethod.POST)) {
+            create(ex);
+        } else if (id == null) {
+            HttpGateway.notAllowed(ex, m, "GET, POST");
+        } else if (m.equals(HttpMethod.GET)) {
+            find(ex, id, found -> ex.sendJson(200, found));
         } else if (m.equals(HttpMethod.DELETE)) {
-            find(ex, id, found -> execute(ex, "object-del", NODES.objectNode().put("id", id), r -> {
-                ex.response().setStatusCode(204).end();
-            }));
+            find(ex, id, found -> execute(ex, "object-del", NODES.objectNode().put("id", id),
+                    r -> ex.response().setStatusCode(204).end()));
         } else {
-            HttpGateway.only(ex, m, HttpMethod.GET, () -> find(ex, id, found -> ex.sendJson(200, found)));
+            HttpGateway.notAllowed(ex, m, "GET, DELETE");
         }
     }
 

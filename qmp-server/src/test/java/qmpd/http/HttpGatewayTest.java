@@ -300,6 +300,9 @@ class HttpGatewayTest {
         assertEquals(204, send("DELETE", "/api/v1/iothreads/io1", null).statusCode());
         assertError(send("DELETE", "/api/v1/iothreads/io1", null), 404, "DeviceNotFound");
         assertError(send("GET", "/api/v1/iothreads/io1", null), 404, "DeviceNotFound");
+        r = send("PUT", "/api/v1/iothreads/io1", "{}");
+        assertError(r, 405, "GenericError");
+        assertEquals("GET, DELETE", r.headers().firstValue("Allow").orElseThrow());
     }
 
     @Test
