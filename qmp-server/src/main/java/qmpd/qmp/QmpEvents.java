@@ -29,6 +29,7 @@ public final class QmpEvents {
     }
 
     private final Set<Listener> listeners = new CopyOnWriteArraySet<>();
+    private final java.util.concurrent.atomic.LongAdder emitted = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * Emits {@code name} with {@code data} (a record, a JsonNode, or null for no {@code data}
@@ -46,11 +47,18 @@ public final class QmpEvents {
         if (data != null) {
             event.set("data", data instanceof JsonNode n ? n : Json.mapper().valueToTree(data));
         }
+        emitted.increment();
         for (Listener l : listeners) {
             if (l.acceptsEvents()) {
                 l.deliver(event);
             }
         }
+    }
+
+    /** Events emitted so far, each counted once however many listeners got it (for metrics). */
+    @AnyThread
+    public long emittedCount() {
+        return emitted.sum();
     }
 
     /** Registers a listener until the returned handle is run. */

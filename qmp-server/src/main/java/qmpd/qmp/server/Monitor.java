@@ -87,6 +87,7 @@ public final class Monitor {
     private void serve(NetSocket socket) {
         LOG.debug("event=client-connected monitor={}", id);
         active = new QmpConnection(this, socket, context);
+        server.stats().clientConnected();
         ObjectNode greeting = server.greeting();
         active.start(greeting);
     }
@@ -96,6 +97,7 @@ public final class Monitor {
             return;
         }
         LOG.debug("event=client-disconnected monitor={}", id);
+        server.stats().clientDisconnected();
         active = null;
         NetSocket next = waiting.poll();
         if (next != null && !closing) {

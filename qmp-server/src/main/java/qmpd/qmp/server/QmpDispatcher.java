@@ -31,10 +31,12 @@ final class QmpDispatcher {
 
     private final CommandRegistry registry;
     private final InBandExecutor mainLoop;
+    private final QmpStats stats;
 
-    QmpDispatcher(CommandRegistry registry, InBandExecutor mainLoop) {
+    QmpDispatcher(CommandRegistry registry, InBandExecutor mainLoop, QmpStats stats) {
         this.registry = registry;
         this.mainLoop = mainLoop;
+        this.stats = stats;
     }
 
     /** QEMU's {@code qmp_is_oob}: {@code exec-oob} without {@code execute}. */
@@ -58,8 +60,29 @@ final class QmpDispatcher {
      * @param oobEnabled whether the session negotiated {@code oob} (else {@code exec-oob} is unexpected)
      */
     CompletionStage<ObjectNode> dispatch(JsonNode request, QmpContext ctx, boolean oobEnabled) {
+        return execute(request, ctx, oobEnabled).thenApply(QmpReply::response);
+    }
+
+    /** As {@link #dispatch}, with the outcome; counts the request in {@link QmpStats}. */
+    CompletionStage<QmpReply> execute(JsonNode request, QmpContext ctx, boolean oobEnabled) {
+        long start = System.nanoTime();
+        String label = metricsName(request);
+        CompletionStage<QmpReply> reply = run(request, ctx, oobEnabled);
+        return reply.whenComplete((r, e) -> stats.commandDone(label, r != null ? r.outcome() : QmpReply.INTERNAL,
+                System.nanoTime() - start));
+    }
+
+    /** The command label for metrics: a registered name, else "unknown" (clients cannot add series). */
+    private String metricsName(JsonNode request) {
+        JsonNode name = request.isObject() ? request.get(request.has("execute") ? "execute" : "exec-oob") : null;
+        return name != null && name.isTextual() && registry.find(name.textValue()) != null
+                ? name.textValue() : "unknown";
+    }
+
+    private CompletionStage<QmpReply> run(JsonNode request, QmpContext ctx, boolean oobEnabled) {
         if (!request.isObject()) {
-            return done(errorResponse(null, "GenericError", "QMP input must be a JSON object"));
+            return done(new QmpReply(errorResponse(null, "GenericError", "QMP input must be a JSON object"),
+                    "GenericError", false));
         }
         JsonNode id = request.get("id");
         try {
@@ -80,7 +103,8 @@ final class QmpDispatcher {
             ObjectNode args = request.has("arguments") ? (ObjectNode) request.get("arguments") : NODES.objectNode();
             ArgumentValidator.validate(cmd.argsSchema(), args);
             CompletionStage<JsonNode> result = oob ? invoke(cmd, args, ctx) : inMainLoop(cmd, args, ctx);
-            return result.handle((ret, err) -> err == null ? success(ret, id) : failure(err, id, name, ctx));
+            return result.handle((ret, err) -> err == null
+                    ? new QmpReply(success(ret, id), QmpReply.OK, false) : failure(err, id, name, ctx));
         } catch (RuntimeException e) {
             return done(failure(e, id, null, ctx));
         }
@@ -142,16 +166,19 @@ final class QmpDispatcher {
         return rsp;
     }
 
-    private static ObjectNode failure(Throwable err, JsonNode id, String command, QmpContext ctx) {
+    private static QmpReply failure(Throwable err, JsonNode id, String command, QmpContext ctx) {
         if (err instanceof CompletionException && err.getCause() != null) {
             err = err.getCause();
         }
         String cls;
         String desc;
+        String outcome;
         if (err instanceof QmpException q) {
             cls = q.errorClass();
             desc = q.desc();
+            outcome = cls;
         } else {
+            outcome = QmpReply.INTERNAL;
             LOG.error("event=command-failed command={}", command, err);
             cls = "GenericError";
             desc = err.getMessage() != null ? err.getMessage() : err.getClass().getSimpleName();
@@ -159,10 +186,10 @@ final class QmpDispatcher {
         if (cls.equals("CommandNotFound") && !ctx.session().negotiated()) {
             desc = NEGOTIATE;
         }
-        return errorResponse(id, cls, desc);
+        return new QmpReply(errorResponse(id, cls, desc), outcome, false);
     }
 
-    private static CompletionStage<ObjectNode> done(ObjectNode rsp) {
+    private static CompletionStage<QmpReply> done(QmpReply rsp) {
         return CompletableFuture.completedFuture(rsp);
     }
 }

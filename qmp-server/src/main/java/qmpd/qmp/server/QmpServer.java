@@ -48,6 +48,7 @@ public final class QmpServer implements AutoCloseable {
     private final CommandRegistry registry;
     private final QmpDispatcher dispatcher;
     private final QmpEvents events;
+    private final QmpStats stats;
     private final Runnable shutdownHook;
     private final List<Monitor> monitors = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean shutdownFired = new AtomicBoolean();
@@ -61,8 +62,9 @@ public final class QmpServer implements AutoCloseable {
     public QmpServer(CommandRegistry registry, InBandExecutor mainLoop, QmpEvents events, Runnable shutdownHook) {
         this.vertx = Vertx.vertx();
         this.registry = registry;
-        this.dispatcher = new QmpDispatcher(registry, mainLoop);
         this.events = events;
+        this.stats = new QmpStats(events);
+        this.dispatcher = new QmpDispatcher(registry, mainLoop, stats);
         this.shutdownHook = shutdownHook;
     }
 
@@ -76,6 +78,23 @@ public final class QmpServer implements AutoCloseable {
 
     QmpDispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /** The counters metrics read ({@code QmpdMetrics.bindQmp(server.stats())}). */
+    public QmpStats stats() {
+        return stats;
+    }
+
+    /**
+     * Runs one QMP request object through the same dispatcher as the monitors, in a session that is
+     * already negotiated without {@code oob} (the HTTP gateway's path). In-band commands run on the
+     * main loop with the GlobalLock held. The stage completes with the reply, never exceptionally;
+     * if {@link QmpReply#shutdownRequested()}, the caller sends the response, then calls
+     * {@link #fireShutdown()}.
+     */
+    public CompletionStage<QmpReply> execute(com.fasterxml.jackson.databind.JsonNode request) {
+        NegotiatedContext ctx = new NegotiatedContext(this);
+        return dispatcher.execute(request, ctx, false).thenApply(r -> r.withShutdown(ctx.shutdownRequested()));
     }
 
     /** The greeting: the same version object {@code query-version} returns, and {@code oob}. */
@@ -163,7 +182,8 @@ public final class QmpServer implements AutoCloseable {
         return List.copyOf(monitors);
     }
 
-    void fireShutdown() {
+    /** Runs the shutdown hook once, on its own thread, as {@code quit} does after its reply. */
+    public void fireShutdown() {
         if (shutdownFired.compareAndSet(false, true)) {
             Thread.ofPlatform().name("qmp-shutdown").start(shutdownHook);
         }
