@@ -48,6 +48,7 @@ public final class NbdConnection {
     private NbdNegotiation negotiation;
     private NbdTransmission transmission;
     private boolean readClosed;     // no more requests will be read
+    private AioContext handOffTo;   // set by the handshake: the context to move to once input processing unwinds
     private boolean closed;
 
     NbdConnection(SocketChannel channel, NbdServer server) throws IOException {
@@ -88,7 +89,7 @@ public final class NbdConnection {
             return;
         }
         try {
-            while (!readClosed && !backpressure()) {
+            while (!readClosed && !backpressure() && handOffTo == null) {
                 if (transmission != null && transmission.wantsDirectRead()) {
                     int n = transmission.readPayloadDirect(channel);
                     if (n < 0) {
@@ -111,8 +112,12 @@ public final class NbdConnection {
                     return;
                 }
                 if (!process() && n == 0) {
-                    return;
+                    break;
                 }
+            }
+            if (handOffTo != null) {
+                handOff();   // last: from here on the connection belongs to another thread
+                return;
             }
             updateInterest();
         } catch (IOException e) {
@@ -156,19 +161,30 @@ public final class NbdConnection {
         }
         AioContext target = exp.node().context();
         if (target != ctx) {
-            // Hand the socket to the export's context: remove it here, add it there.
+            // Stop watching the socket here; readable() hands the connection over once it has
+            // unwound, so no two threads ever touch the input buffer at once.
             handler.remove();
             handler = null;
             dropFlushBh();
-            ctx = target;
-            target.runOnce("nbd-connection-move", () -> {
-                handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
-                updateInterest();
-                readable();   // bytes may already be buffered
-            });
+            handOffTo = target;
         } else {
             transmission.decode(in);
         }
+    }
+
+    /** Moves the connection into {@link #handOffTo}: the caller must not touch it afterwards. */
+    private void handOff() {
+        AioContext target = handOffTo;
+        handOffTo = null;
+        ctx = target;
+        target.runOnce("nbd-connection-move", () -> {
+            if (closed) {
+                return;
+            }
+            handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
+            updateInterest();
+            readable();   // bytes may already be buffered
+        });
     }
 
     private boolean backpressure() {
