@@ -49,6 +49,7 @@ public final class NbdConnection {
     private NbdTransmission transmission;
     private boolean readClosed;     // no more requests will be read
     private AioContext handOffTo;   // set by the handshake: the context to move to once input processing unwinds
+    private boolean aborted;        // output is dropped, not sent: replies still to come just finish their request
     private boolean closed;
 
     NbdConnection(SocketChannel channel, NbdServer server) throws IOException {
@@ -195,6 +196,9 @@ public final class NbdConnection {
     /** The client closed its end (or sent NBD_CMD_DISC): finish what is in flight, then close. */
     void peerClosed() {
         readClosed = true;
+        if (transmission != null) {
+            transmission.dropPartial();   // a WRITE whose payload will never arrive
+        }
         updateInterest();
         closeWhenIdle();
     }
@@ -204,6 +208,14 @@ public final class NbdConnection {
     /** Queues buffers to send; {@code owner}, if any, is recycled once they are all written. */
     @HomeThread
     void queue(ByteBuffer b, NbdRequest owner) {
+        if (aborted) {
+            // Nobody will read it: the request is finished as if sent, so the close is not held up.
+            if (owner != null && transmission != null) {
+                transmission.finish(owner);
+                closeWhenIdle();
+            }
+            return;
+        }
         out.add(b);
         outOwners.add(owner == null ? NbdTransmission.NO_OWNER : owner);
         queuedBytes += b.remaining();
@@ -212,6 +224,9 @@ public final class NbdConnection {
     /** Writes the queued replies once the current loop iteration has produced all it will. */
     @HomeThread
     void scheduleFlush() {
+        if (aborted || closed) {
+            return;   // nothing will be sent; a BH created now would outlive the connection
+        }
         if (flushBh == null) {
             flushBh = ctx.bhNew("nbd-flush", this::flush);
         }
@@ -232,7 +247,8 @@ public final class NbdConnection {
             return;
         }
         try {
-            while (!out.isEmpty()) {
+            // A sent reply may finish the last request and close the connection under us.
+            while (!closed && !out.isEmpty()) {
                 int n = 0;
                 for (ByteBuffer b : out) {
                     gather[n++] = b;
@@ -257,6 +273,9 @@ public final class NbdConnection {
         } catch (IOException e) {
             LOG.debug("event=nbd-write-error fd={} error=\"{}\"", fd, e.getMessage());
             abort();
+            return;
+        }
+        if (closed) {
             return;
         }
         updateInterest();
@@ -301,8 +320,19 @@ public final class NbdConnection {
     @HomeThread
     void abort() {
         readClosed = true;
-        out.clear();
-        outOwners.clear();
+        aborted = true;
+        if (transmission != null) {
+            transmission.dropPartial();
+        }
+        // Replies queued but never to be sent still own their requests: finish those, or the
+        // in-flight count never reaches zero and the connection never closes.
+        while (!out.isEmpty()) {
+            out.poll();
+            NbdRequest owner = outOwners.poll();
+            if (owner != NbdTransmission.NO_OWNER && transmission != null) {
+                transmission.finish(owner);
+            }
+        }
         queuedBytes = 0;
         if (transmission == null || transmission.inFlight() == 0) {
             close();

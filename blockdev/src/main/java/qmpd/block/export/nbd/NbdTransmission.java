@@ -294,6 +294,21 @@ final class NbdTransmission {
         conn.requestDone();
     }
 
+    /** A reply that will never be sent (the connection is aborting): the request is over all the same. */
+    void finish(NbdRequest r) {
+        recycle(r);
+    }
+
+    /** Forgets a WRITE whose payload was still being read: the client is gone or the stream lost. */
+    void dropPartial() {
+        if (state == State.PAYLOAD) {
+            NbdRequest r = current;
+            current = null;
+            recycle(r);
+        }
+        state = State.CLOSED;
+    }
+
     private void recycle(NbdRequest r) {
         if (r.data != null) {
             buffers.give(r.data);

@@ -122,8 +122,7 @@ final class NbdTestBed implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("connections still open: " + h.onMain(() -> server.connectionCount()));
             }
-            Thread.onSpinWait();
-            Thread.yield();
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);   // a poll interval, not a wait for luck
         }
     }
 
