@@ -42,7 +42,11 @@ public final class NbdConnection {
     private final ByteBuffer[] gather = new ByteBuffer[64];
     private long queuedBytes;
 
-    private AioContext ctx;
+    /**
+     * The home context. Written by the main loop only (handshake hand-off, node moves); read by
+     * BHs that may have been scheduled into a context the connection has since left, hence volatile.
+     */
+    private volatile AioContext ctx;
     private FdHandler handler;
     private BottomHalf flushBh;     // coalesces the replies completed in one loop iteration
     private NbdNegotiation negotiation;
@@ -73,6 +77,23 @@ public final class NbdConnection {
     @AnyThread
     AioContext context() {
         return ctx;
+    }
+
+    /**
+     * Runs {@code task} in the connection's home thread. If the connection moves before the BH
+     * runs, the BH follows it there instead (as aio_co_reschedule_self does), so the task never
+     * runs in a context that no longer owns the connection.
+     */
+    @AnyThread
+    void runInHome(String name, Runnable task) {
+        AioContext target = ctx;
+        target.runOnce(name, () -> {
+            if (ctx != target) {
+                runInHome(name, task);
+                return;
+            }
+            task.run();
+        });
     }
 
     /** The export chosen in the handshake, or null while negotiating. */
@@ -179,10 +200,10 @@ public final class NbdConnection {
         handOffTo = null;
         ctx = target;
         target.runOnce("nbd-connection-move", () -> {
-            if (closed) {
-                return;
+            if (closed || ctx != target) {
+                return;   // the node moved on before this ran: that move's attach takes over
             }
-            handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
+            handler = target.setFdHandler(fd, this::readable, this::writable, null);
             updateInterest();
             readable();   // bytes may already be buffered
         });
@@ -381,8 +402,10 @@ public final class NbdConnection {
         ctx = newCtx;
         if (!closed) {
             newCtx.runOnce("nbd-connection-attach", () -> {
-                if (!closed && handler == null) {
-                    handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
+                // Another move may have happened before this ran: then this BH is stale, and
+                // the newer attach's BH (already scheduled in the newer context) takes over.
+                if (!closed && handler == null && ctx == newCtx) {
+                    handler = newCtx.setFdHandler(fd, this::readable, this::writable, null);
                     flush();
                     if (in.hasRemaining()) {
                         readable();
