@@ -5,6 +5,7 @@ import qmpd.aio.annotation.HomeThread;
 import qmpd.aio.annotation.WorkerThread;
 import qmpd.aio.pool.ThreadPool;
 import qmpd.block.BlockDriverState;
+import qmpd.block.BlockOp;
 import qmpd.block.BlockRequest;
 import qmpd.block.Errno;
 import qmpd.block.Support;
@@ -35,6 +36,8 @@ final class FileState implements BlockDriverState {
     private final boolean noFlush;
     private final boolean readOnly;
     private volatile long size;
+    /** SEEK_DATA/SEEK_HOLE queries; null when unavailable, then everything is reported as data. */
+    private final Allocation allocation;
 
     /** O_DIRECT only: aligned writes share it, an unaligned write's read-modify-write holds it alone. */
     private final ReentrantReadWriteLock rmwLock = new ReentrantReadWriteLock();
@@ -46,6 +49,7 @@ final class FileState implements BlockDriverState {
         this.noFlush = noFlush;
         this.readOnly = readOnly;
         this.size = channel.size();
+        this.allocation = Allocation.open(path);
     }
 
     @Override
@@ -73,10 +77,31 @@ final class FileState implements BlockDriverState {
         return Support.EMULATE;
     }
 
+    @Override
+    public Support blockStatus() {
+        return allocation == null ? Support.EMULATE : Support.NATIVE;
+    }
+
     @HomeThread
     @Override
     public void submit(BlockRequest req) {
         AioContext ctx = AioContext.current();
+        if (req.op() == BlockOp.BLOCK_STATUS) {
+            long offset = req.offset();
+            long length = req.length();
+            long fileSize = size;
+            ThreadPool.of(ctx).submit("file-block-status", () -> allocation.at(offset, length, fileSize)).result()
+                    .whenComplete((x, e) -> {
+                        // Back home: the request is only touched here. A hole reads as zeroes.
+                        if (e != null) {
+                            req.setStatus(length, BlockRequest.STATUS_DATA);
+                        } else {
+                            req.setStatus(x.length(), x.data() ? BlockRequest.STATUS_DATA : BlockRequest.STATUS_ZERO);
+                        }
+                        req.complete(0);
+                    });
+            return;
+        }
         Callable<Integer> work = switch (req.op()) {
             case READ -> () -> read(req.buffer().duplicate(), req.offset(), req.length());
             case WRITE -> () -> write(req.buffer().duplicate(), req.offset(), req.length());
@@ -231,6 +256,9 @@ final class FileState implements BlockDriverState {
 
     @Override
     public void close() {
+        if (allocation != null) {
+            allocation.close();
+        }
         try {
             channel.close();
         } catch (IOException e) {

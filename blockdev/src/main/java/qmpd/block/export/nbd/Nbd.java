@@ -115,7 +115,10 @@ public final class Nbd {
     public static final int MAX_BUFFER_SIZE = 32 << 20;
     /** Largest name or query string (QEMU's NBD_MAX_STRING_SIZE). */
     public static final int MAX_STRING_SIZE = 4096;
-    /** Largest option payload we read; anything bigger is skipped with ERR_TOO_BIG. */
+    /**
+     * Largest option payload we read; anything bigger, up to {@link #MAX_BUFFER_SIZE}, is skipped
+     * with ERR_TOO_BIG, and beyond that the client is dropped (QEMU 7.2 drops it too).
+     */
     public static final int MAX_OPTION_SIZE = 64 << 10;
 
     // NBD error values on the wire.

@@ -42,12 +42,18 @@ public final class NbdConnection {
     private final ByteBuffer[] gather = new ByteBuffer[64];
     private long queuedBytes;
 
-    private AioContext ctx;
+    /**
+     * The home context. Written by the main loop only (handshake hand-off, node moves); read by
+     * BHs that may have been scheduled into a context the connection has since left, hence volatile.
+     */
+    private volatile AioContext ctx;
     private FdHandler handler;
     private BottomHalf flushBh;     // coalesces the replies completed in one loop iteration
     private NbdNegotiation negotiation;
     private NbdTransmission transmission;
     private boolean readClosed;     // no more requests will be read
+    private AioContext handOffTo;   // set by the handshake: the context to move to once input processing unwinds
+    private boolean aborted;        // output is dropped, not sent: replies still to come just finish their request
     private boolean closed;
 
     NbdConnection(SocketChannel channel, NbdServer server) throws IOException {
@@ -73,6 +79,23 @@ public final class NbdConnection {
         return ctx;
     }
 
+    /**
+     * Runs {@code task} in the connection's home thread. If the connection moves before the BH
+     * runs, the BH follows it there instead (as aio_co_reschedule_self does), so the task never
+     * runs in a context that no longer owns the connection.
+     */
+    @AnyThread
+    void runInHome(String name, Runnable task) {
+        AioContext target = ctx;
+        target.runOnce(name, () -> {
+            if (ctx != target) {
+                runInHome(name, task);
+                return;
+            }
+            task.run();
+        });
+    }
+
     /** The export chosen in the handshake, or null while negotiating. */
     @AnyThread
     NbdExport export() {
@@ -88,7 +111,7 @@ public final class NbdConnection {
             return;
         }
         try {
-            while (!readClosed && !backpressure()) {
+            while (!readClosed && !backpressure() && handOffTo == null) {
                 if (transmission != null && transmission.wantsDirectRead()) {
                     int n = transmission.readPayloadDirect(channel);
                     if (n < 0) {
@@ -110,13 +133,13 @@ public final class NbdConnection {
                 if (n == 0 && !in.hasRemaining()) {
                     return;
                 }
-                boolean consumed = process();
-                if (handler == null) {
-                    return;   // the handshake ended and the socket moved to the export's context
+                if (!process() && n == 0) {
+                    break;
                 }
-                if (!consumed && n == 0) {
-                    return;
-                }
+            }
+            if (handOffTo != null) {
+                handOff();   // last: from here on the connection belongs to another thread
+                return;
             }
             updateInterest();
         } catch (IOException e) {
@@ -160,19 +183,30 @@ public final class NbdConnection {
         }
         AioContext target = exp.node().context();
         if (target != ctx) {
-            // Hand the socket to the export's context: remove it here, add it there.
+            // Stop watching the socket here; readable() hands the connection over once it has
+            // unwound, so no two threads ever touch the input buffer at once.
             handler.remove();
             handler = null;
             dropFlushBh();
-            ctx = target;
-            target.runOnce("nbd-connection-move", () -> {
-                handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
-                updateInterest();
-                readable();   // bytes may already be buffered
-            });
+            handOffTo = target;
         } else {
             transmission.decode(in);
         }
+    }
+
+    /** Moves the connection into {@link #handOffTo}: the caller must not touch it afterwards. */
+    private void handOff() {
+        AioContext target = handOffTo;
+        handOffTo = null;
+        ctx = target;
+        target.runOnce("nbd-connection-move", () -> {
+            if (closed || ctx != target) {
+                return;   // the node moved on before this ran: that move's attach takes over
+            }
+            handler = target.setFdHandler(fd, this::readable, this::writable, null);
+            updateInterest();
+            readable();   // bytes may already be buffered
+        });
     }
 
     private boolean backpressure() {
@@ -183,6 +217,9 @@ public final class NbdConnection {
     /** The client closed its end (or sent NBD_CMD_DISC): finish what is in flight, then close. */
     void peerClosed() {
         readClosed = true;
+        if (transmission != null) {
+            transmission.dropPartial();   // a WRITE whose payload will never arrive
+        }
         updateInterest();
         closeWhenIdle();
     }
@@ -192,6 +229,14 @@ public final class NbdConnection {
     /** Queues buffers to send; {@code owner}, if any, is recycled once they are all written. */
     @HomeThread
     void queue(ByteBuffer b, NbdRequest owner) {
+        if (aborted) {
+            // Nobody will read it: the request is finished as if sent, so the close is not held up.
+            if (owner != null && transmission != null) {
+                transmission.finish(owner);
+                closeWhenIdle();
+            }
+            return;
+        }
         out.add(b);
         outOwners.add(owner == null ? NbdTransmission.NO_OWNER : owner);
         queuedBytes += b.remaining();
@@ -200,6 +245,9 @@ public final class NbdConnection {
     /** Writes the queued replies once the current loop iteration has produced all it will. */
     @HomeThread
     void scheduleFlush() {
+        if (aborted || closed) {
+            return;   // nothing will be sent; a BH created now would outlive the connection
+        }
         if (flushBh == null) {
             flushBh = ctx.bhNew("nbd-flush", this::flush);
         }
@@ -220,7 +268,8 @@ public final class NbdConnection {
             return;
         }
         try {
-            while (!out.isEmpty()) {
+            // A sent reply may finish the last request and close the connection under us.
+            while (!closed && !out.isEmpty()) {
                 int n = 0;
                 for (ByteBuffer b : out) {
                     gather[n++] = b;
@@ -245,6 +294,9 @@ public final class NbdConnection {
         } catch (IOException e) {
             LOG.debug("event=nbd-write-error fd={} error=\"{}\"", fd, e.getMessage());
             abort();
+            return;
+        }
+        if (closed) {
             return;
         }
         updateInterest();
@@ -289,8 +341,19 @@ public final class NbdConnection {
     @HomeThread
     void abort() {
         readClosed = true;
-        out.clear();
-        outOwners.clear();
+        aborted = true;
+        if (transmission != null) {
+            transmission.dropPartial();
+        }
+        // Replies queued but never to be sent still own their requests: finish those, or the
+        // in-flight count never reaches zero and the connection never closes.
+        while (!out.isEmpty()) {
+            out.poll();
+            NbdRequest owner = outOwners.poll();
+            if (owner != NbdTransmission.NO_OWNER && transmission != null) {
+                transmission.finish(owner);
+            }
+        }
         queuedBytes = 0;
         if (transmission == null || transmission.inFlight() == 0) {
             close();
@@ -339,8 +402,10 @@ public final class NbdConnection {
         ctx = newCtx;
         if (!closed) {
             newCtx.runOnce("nbd-connection-attach", () -> {
-                if (!closed && handler == null) {
-                    handler = ctx.setFdHandler(fd, this::readable, this::writable, null);
+                // Another move may have happened before this ran: then this BH is stale, and
+                // the newer attach's BH (already scheduled in the newer context) takes over.
+                if (!closed && handler == null && ctx == newCtx) {
+                    handler = newCtx.setFdHandler(fd, this::readable, this::writable, null);
                     flush();
                     if (in.hasRemaining()) {
                         readable();

@@ -135,7 +135,7 @@ public final class NbdExport implements BlockExport, NbdExportInfo, BlockNode.Co
         onGone = gone;
         if (hard) {
             for (NbdConnection c : List.copyOf(connections)) {
-                c.context().runOnce("nbd-export-drop", c::abort);
+                c.runInHome("nbd-export-drop", c::abort);
             }
         }
         if (connections.isEmpty() && onGone != null) {

@@ -108,6 +108,10 @@ public final class NbdNegotiation {
                     option = in.getInt();
                     optionLength = in.getInt();
                     long len = Integer.toUnsignedLong(optionLength);
+                    if (len > Nbd.MAX_BUFFER_SIZE) {
+                        // QEMU 7.2 will not even skip that much: it drops the client.
+                        return close("option length " + len + " is larger than max len " + Nbd.MAX_BUFFER_SIZE);
+                    }
                     if (len > Nbd.MAX_OPTION_SIZE) {
                         if (option == Nbd.OPT_EXPORT_NAME) {
                             return close("export name too long");
@@ -169,7 +173,7 @@ public final class NbdNegotiation {
             }
             case Nbd.OPT_LIST -> {
                 if (data.hasRemaining()) {
-                    reply(opt, Nbd.REP_ERR_INVALID, "list option should not have data");
+                    reply(opt, Nbd.REP_ERR_INVALID, "option '" + Nbd.optionName(opt) + "' has unexpected length");
                     return Progress.NEED_MORE;
                 }
                 for (NbdExportInfo e : list.get()) {
@@ -191,7 +195,7 @@ public final class NbdNegotiation {
             }
             case Nbd.OPT_STRUCTURED_REPLY -> {
                 if (data.hasRemaining()) {
-                    reply(opt, Nbd.REP_ERR_INVALID, "structured reply option should not have data");
+                    reply(opt, Nbd.REP_ERR_INVALID, "option '" + Nbd.optionName(opt) + "' has unexpected length");
                 } else if (structured) {
                     reply(opt, Nbd.REP_ERR_INVALID, "structured reply already negotiated");
                 } else {
@@ -230,7 +234,7 @@ public final class NbdNegotiation {
         data.get(nameBytes);
         int count = Short.toUnsignedInt(data.getShort());
         if (data.remaining() != count * 2) {
-            reply(opt, Nbd.REP_ERR_INVALID, "request data has wrong length for " + what);
+            reply(opt, Nbd.REP_ERR_INVALID, "Inconsistent lengths in option " + what);
             return Progress.NEED_MORE;
         }
         boolean wantName = false;

@@ -241,7 +241,7 @@ public final class NbdServer {
         }
         for (NbdConnection c : List.copyOf(connections)) {
             if (c.export() == null) {
-                c.context().runOnce("nbd-server-stop", c::abort);
+                c.runInHome("nbd-server-stop", c::abort);
             }
         }
     }

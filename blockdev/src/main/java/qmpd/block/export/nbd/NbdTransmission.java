@@ -21,7 +21,7 @@ final class NbdTransmission {
     /** Marks output with nothing to recycle. */
     static final NbdRequest NO_OWNER = new NbdRequest();
 
-    private enum State { HEADER, PAYLOAD, DISCARD }
+    private enum State { HEADER, PAYLOAD, CLOSED }
 
     private final NbdConnection conn;
     private final NbdExport export;
@@ -32,8 +32,7 @@ final class NbdTransmission {
     private final NbdReplies replies;
 
     private State state = State.HEADER;
-    private NbdRequest current;          // PAYLOAD / DISCARD: the request being read
-    private long discardRemaining;
+    private NbdRequest current;          // PAYLOAD: the request being read
     private int inFlight;                // requests read and not yet fully replied
 
     NbdTransmission(NbdConnection conn, NbdExport export, boolean structured, boolean baseAllocation) {
@@ -75,18 +74,21 @@ final class NbdTransmission {
                     if (in.remaining() < 28 || inFlight >= NbdConnection.MAX_IN_FLIGHT) {
                         return;
                     }
-                    if (in.getInt() != Nbd.REQUEST_MAGIC) {
-                        // The stream cannot be resynchronised: QEMU drops the client too.
-                        conn.abort();
-                        return;
-                    }
+                    int magic = in.getInt();
                     int flags = Short.toUnsignedInt(in.getShort());
                     int type = Short.toUnsignedInt(in.getShort());
                     long handle = in.getLong();
                     long offset = in.getLong();
                     int length = in.getInt();
-                    header(in, takeRequest().set(handle, type, flags, offset, length));
-                    if (state == State.HEADER && type == Nbd.CMD_DISC) {
+                    NbdRequest r = takeRequest().set(handle, type, flags, offset, length);
+                    if (magic != Nbd.REQUEST_MAGIC) {
+                        // The stream cannot be resynchronised. QEMU 7.2 still answers EINVAL (to
+                        // the handle it decoded) before it drops the client; so do we.
+                        fatal(r, String.format("invalid magic (got 0x%x)", magic));
+                        return;
+                    }
+                    header(r);
+                    if (state == State.CLOSED || (state == State.HEADER && type == Nbd.CMD_DISC)) {
                         return;
                     }
                 }
@@ -101,21 +103,18 @@ final class NbdTransmission {
                     }
                     payloadComplete();
                 }
-                case DISCARD -> {
-                    int n = (int) Math.min(discardRemaining, in.remaining());
-                    in.position(in.position() + n);
-                    discardRemaining -= n;
-                    if (discardRemaining > 0) {
-                        return;
-                    }
-                    state = State.HEADER;
-                    NbdRequest r = current;
-                    current = null;
-                    replies.error(r, Nbd.EINVAL, "len (" + Integer.toUnsignedString(r.length)
-                            + ") is larger than max len (" + Nbd.MAX_BUFFER_SIZE + ")");
+                case CLOSED -> {
+                    return;
                 }
             }
         }
+    }
+
+    /** Answers {@code r} with EINVAL, then reads nothing more: the connection closes once replies are out. */
+    private void fatal(NbdRequest r, String message) {
+        state = State.CLOSED;
+        replies.error(r, Nbd.EINVAL, message);
+        conn.peerClosed();
     }
 
     private NbdRequest takeRequest() {
@@ -125,24 +124,28 @@ final class NbdTransmission {
     }
 
     /** Checks a decoded header (QEMU's nbd_co_receive_request) and starts the request. */
-    private void header(ByteBuffer in, NbdRequest r) {
-        long len = Integer.toUnsignedLong(r.length);
-        if (r.type == Nbd.CMD_WRITE) {
-            if (len > Nbd.MAX_BUFFER_SIZE) {
-                // Read and drop the payload to stay in step with the client, then refuse it.
-                current = r;
-                discardRemaining = len;
-                state = State.DISCARD;
-                return;
-            }
-            r.data = buffers.take(r.length);
-            current = r;
-            state = State.PAYLOAD;
-            return;
-        }
+    private void header(NbdRequest r) {
         if (r.type == Nbd.CMD_DISC) {
             recycle(r);
             conn.peerClosed();
+            return;
+        }
+        boolean buffered = r.type == Nbd.CMD_READ || r.type == Nbd.CMD_WRITE || r.type == Nbd.CMD_CACHE;
+        long len = Integer.toUnsignedLong(r.length);
+        if (buffered && len > Nbd.MAX_BUFFER_SIZE) {
+            String msg = "len (" + len + ") is larger than max len (" + Nbd.MAX_BUFFER_SIZE + ")";
+            if (r.type == Nbd.CMD_WRITE) {
+                // The payload is not read, so the stream is lost: QEMU answers, then disconnects.
+                fatal(r, msg);
+            } else {
+                replies.error(r, Nbd.EINVAL, msg);
+            }
+            return;
+        }
+        if (r.type == Nbd.CMD_WRITE) {
+            r.data = buffers.take(r.length);
+            current = r;
+            state = State.PAYLOAD;
             return;
         }
         start(r);
@@ -160,8 +163,8 @@ final class NbdTransmission {
     private void start(NbdRequest r) {
         String err = validate(r);
         if (err != null) {
-            int code = err.equals("Export is read-only") ? Nbd.EPERM : Nbd.EINVAL;
-            replies.error(r, code, err);
+            // QEMU 7.2 answers every rejected request with EINVAL, read-only and past-EOF writes too.
+            replies.error(r, Nbd.EINVAL, err);
             return;
         }
         BlockNode node = export.node();
@@ -193,30 +196,16 @@ final class NbdTransmission {
         node.submit(b);
     }
 
-    /** QEMU's checks, in its order, with its messages; null when the request may run. */
+    /**
+     * QEMU's checks after the payload is in, in its order (read-only, bounds, flags, then the
+     * command's own), with its messages; null when the request may run.
+     */
     private String validate(NbdRequest r) {
-        int valid = Nbd.CMD_FLAG_FUA;
-        switch (r.type) {
-            case Nbd.CMD_READ -> valid |= structured ? Nbd.CMD_FLAG_DF : 0;
-            case Nbd.CMD_WRITE_ZEROES -> valid |= Nbd.CMD_FLAG_NO_HOLE | Nbd.CMD_FLAG_FAST_ZERO;
-            case Nbd.CMD_BLOCK_STATUS -> valid |= Nbd.CMD_FLAG_REQ_ONE;
-            case Nbd.CMD_WRITE, Nbd.CMD_FLUSH, Nbd.CMD_TRIM, Nbd.CMD_CACHE -> {
-            }
-            default -> {
-                return "unsupported command " + r.type;
-            }
-        }
-        if ((r.flags & ~valid) != 0) {
-            return String.format("unsupported flags for command %d (got 0x%x)", r.type, r.flags);
-        }
-        long len = Integer.toUnsignedLong(r.length);
-        if (r.type == Nbd.CMD_READ && len > Nbd.MAX_BUFFER_SIZE) {
-            return "len (" + len + ") is larger than max len (" + Nbd.MAX_BUFFER_SIZE + ")";
-        }
         boolean writes = r.type == Nbd.CMD_WRITE || r.type == Nbd.CMD_TRIM || r.type == Nbd.CMD_WRITE_ZEROES;
         if (writes && !export.writable()) {
             return "Export is read-only";
         }
+        long len = Integer.toUnsignedLong(r.length);
         if (r.type != Nbd.CMD_FLUSH) {
             long size = export.size();
             if (r.offset < 0 || r.offset > size || len > size - r.offset) {
@@ -224,15 +213,31 @@ final class NbdTransmission {
                         + ", Size: " + size;
             }
         }
-        if (r.type == Nbd.CMD_BLOCK_STATUS) {
-            if (!baseAllocation) {
-                return "CMD_BLOCK_STATUS not negotiated";
-            }
-            if (len == 0) {
-                return "need non-zero length";
+        int valid = Nbd.CMD_FLAG_FUA;
+        switch (r.type) {
+            case Nbd.CMD_READ -> valid |= structured ? Nbd.CMD_FLAG_DF : 0;
+            case Nbd.CMD_WRITE_ZEROES -> valid |= Nbd.CMD_FLAG_NO_HOLE | Nbd.CMD_FLAG_FAST_ZERO;
+            case Nbd.CMD_BLOCK_STATUS -> valid |= Nbd.CMD_FLAG_REQ_ONE;
+            default -> {
             }
         }
-        return null;
+        if ((r.flags & ~valid) != 0) {
+            return String.format("unsupported flags for command %d (got 0x%x)", r.type, r.flags);
+        }
+        switch (r.type) {
+            case Nbd.CMD_READ, Nbd.CMD_WRITE, Nbd.CMD_FLUSH, Nbd.CMD_TRIM, Nbd.CMD_CACHE, Nbd.CMD_WRITE_ZEROES -> {
+                return null;
+            }
+            case Nbd.CMD_BLOCK_STATUS -> {
+                if (!baseAllocation) {
+                    return "CMD_BLOCK_STATUS not negotiated";
+                }
+                return len == 0 ? "need non-zero length" : null;
+            }
+            default -> {
+                return "invalid request type (" + r.type + ") received";
+            }
+        }
     }
 
     // ------------------------------------------------------------------ completions
@@ -287,6 +292,21 @@ final class NbdTransmission {
     void sent(NbdRequest r) {
         recycle(r);
         conn.requestDone();
+    }
+
+    /** A reply that will never be sent (the connection is aborting): the request is over all the same. */
+    void finish(NbdRequest r) {
+        recycle(r);
+    }
+
+    /** Forgets a WRITE whose payload was still being read: the client is gone or the stream lost. */
+    void dropPartial() {
+        if (state == State.PAYLOAD) {
+            NbdRequest r = current;
+            current = null;
+            recycle(r);
+        }
+        state = State.CLOSED;
     }
 
     private void recycle(NbdRequest r) {
