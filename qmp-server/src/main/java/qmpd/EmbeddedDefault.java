@@ -44,6 +44,12 @@ final class EmbeddedDefault {
         return runtimeDir().resolve("disk0.img");
     }
 
+    /** 9180, or QMPD_HTTP_PORT (0 picks a free port). */
+    static int httpPort() {
+        String p = System.getenv("QMPD_HTTP_PORT");
+        return p == null || p.isEmpty() ? 9180 : Integer.parseInt(p);
+    }
+
     static String[] argv() {
         return new String[] {
             "--object", "iothread,id=io0",
@@ -53,6 +59,7 @@ final class EmbeddedDefault {
             "--export", "type=nbd,id=disk0,node-name=disk0,name=disk0,writable=on,iothread=io0",
             "--chardev", "socket,id=qmp0,server=on,wait=off,path=" + qmpSocket().toString().replace(",", ",,"),
             "--monitor", "chardev=qmp0",
+            "--http", "host=127.0.0.1,port=" + httpPort(),
         };
     }
 
@@ -68,11 +75,15 @@ final class EmbeddedDefault {
         }
     }
 
-    static void printEndpoints(PrintStream out) {
+    static void printEndpoints(PrintStream out, int port) {
         out.println("qmpd is running (Ctrl-C stops it).");
         out.println("  QMP monitor : " + qmpSocket());
-        out.println("      try     : printf '{\"execute\":\"qmp_capabilities\"}{\"execute\":\"query-iothreads\"}' | nc -U -q1 "
-                + qmpSocket());
+        out.println("      try     : socat - UNIX-CONNECT:" + qmpSocket()
+                + "   (then type {\"execute\":\"qmp_capabilities\"} and {\"execute\":\"query-iothreads\"})");
+        out.println("  HTTP        : http://127.0.0.1:" + port);
+        out.println("      try     : curl -s -X POST http://127.0.0.1:" + port
+                + "/api/v1/qmp -d '{\"execute\": \"query-block-exports\"}'");
+        out.println("                curl -s http://127.0.0.1:" + port + "/metrics | grep qmpd_");
         out.println("  NBD export  : disk0 (1 GiB, writable, served in iothread io0)");
         out.println("      try     : qemu-img info 'nbd+unix:///disk0?socket=" + nbdSocket() + "'");
         out.println("                nbdinfo 'nbd+unix:///disk0?socket=" + nbdSocket() + "'");

@@ -16,7 +16,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Optional;
+import qmpd.block.BlockNode;
+import qmpd.block.export.BlockExport;
+import qmpd.block.export.nbd.NbdExport;
 import qmpd.config.cli.CliException;
+import qmpd.config.schema.IothreadProperties;
+import qmpd.http.HttpGateway;
+import qmpd.metrics.QmpdMetrics;
+import qmpd.qmp.qom.IOThreadBackend;
 import qmpd.config.cli.CliOption;
 import qmpd.config.cli.CommandLine;
 import qmpd.config.error.QmpException;
@@ -50,12 +58,14 @@ public final class Main {
     private final IOThreadRegistry iothreads = new IOThreadRegistry();
     private final QmpEvents events = new QmpEvents();
     private final BlockService block = new BlockService(mainLoop.context(), iothreads, events);
-    private final QomObjects objects = new QomObjects(new AioIOThreads(iothreads), block);
+    private final QmpdMetrics metrics = new QmpdMetrics();
+    private final QomObjects objects = new QomObjects(metered(new AioIOThreads(iothreads)), block);
     private final CommandRegistry registry =
             BlockCommands.register(StandardCommands.register(new CommandRegistry(), objects), block);
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final List<Path> filesToRemove = new ArrayList<>();
     private QmpServer server;
+    private HttpGateway http;
 
     /** A start-up failure: printed as {@code qmpd: <where>: <why>}, exit status 1. */
     static final class StartupException extends Exception {
@@ -86,8 +96,9 @@ public final class Main {
                 EmbeddedDefault.prepare();
             }
             daemon.start(run.options());
+            daemon.ready();
             if (args.length == 0) {
-                EmbeddedDefault.printEndpoints(System.out);
+                EmbeddedDefault.printEndpoints(System.out, daemon.httpPort());
             }
         } catch (StartupException e) {
             System.err.println("qmpd: " + e.getMessage());
@@ -104,6 +115,7 @@ public final class Main {
     void start(List<CliOption> options) throws Exception {
         mainLoop.start();
         server = new QmpServer(registry, mainLoop.context()::runOnce, events, this::quit);
+        bindMetrics();
         installSignalHandlers();
         Map<String, ObjectNode> chardevs = new LinkedHashMap<>();
         // QEMU handles --pidfile before everything else, so a second instance fails first.
@@ -131,8 +143,7 @@ public final class Main {
                 });
                 case CliOption.ChardevOpt c -> chardevs.put(c.id(), c.args());
                 case CliOption.MonitorOpt m -> listen(m, chardevs);
-                case CliOption.HttpOpt h -> System.err.println("qmpd: warning: " + h.source()
-                        + ": the HTTP listener is not available in this build; ignored");
+                case CliOption.HttpOpt h -> startHttp(h);
                 case CliOption.TraceOpt t -> { }   // accepted for compatibility: qmpd has no trace events
                 case CliOption.PidfileOpt p -> { }   // handled above
                 case CliOption.Daemonize d -> throw new StartupException(d.source()
@@ -140,6 +151,91 @@ public final class Main {
                 case CliOption.StateFileOpt s -> throw new StartupException(s.source()
                         + ": --state-file is not supported yet");
             }
+        }
+    }
+
+    /** Meters follow objects: the main loop now, IOThreads, nodes and exports as they come and go. */
+    private void bindMetrics() {
+        metrics.bindIothread(QmpdMetrics.MAIN_LOOP, mainLoop.context());
+        metrics.bindQmp(server.stats());
+        block.addListener(new BlockService.Listener() {
+            @Override
+            public void nodeAdded(BlockNode node) {
+                metrics.bindNode(node);
+            }
+
+            @Override
+            public void nodeRemoved(String nodeName) {
+                metrics.unbindNode(nodeName);
+            }
+
+            @Override
+            public void exportAdded(BlockExport export) {
+                if (export instanceof NbdExport nbd) {
+                    metrics.bindExport(nbd);
+                }
+            }
+
+            @Override
+            public void exportRemoved(String id) {
+                metrics.unbindExport(id);
+            }
+        });
+    }
+
+    /** An IOThread backend that binds each IOThread's meters while it runs. */
+    private IOThreadBackend metered(IOThreadBackend backend) {
+        return (id, props) -> {
+            IOThreadBackend.Handle h = backend.start(id, props);
+            metrics.bindIothread(id, iothreads.lookup(id).context());
+            return new IOThreadBackend.Handle() {
+                @Override
+                public long threadId() {
+                    return h.threadId();
+                }
+
+                @Override
+                public void update(IothreadProperties p) {
+                    h.update(p);
+                }
+
+                @Override
+                public void stop() {
+                    metrics.unbindIothread(id);
+                    h.stop();
+                }
+            };
+        };
+    }
+
+    /** --http: the REST gateway and /metrics; loopback only unless a token file is given. */
+    private void startHttp(CliOption.HttpOpt h) throws StartupException {
+        if (http != null) {
+            throw new StartupException(h.source() + ": only one --http listener is supported");
+        }
+        String host = h.args().path("host").asText("127.0.0.1");
+        int port = h.args().path("port").asInt();
+        Optional<Path> token = h.args().hasNonNull("token-file")
+                ? Optional.of(Path.of(h.args().get("token-file").asText())) : Optional.empty();
+        HttpGateway g = new HttpGateway(server, metrics);
+        try {
+            int actual = g.start(host, port, token);
+            http = g;
+            System.err.println("qmpd: http listening on http://" + host + ":" + actual);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new StartupException(h.source() + ": " + e.getMessage());
+        }
+    }
+
+    /** The HTTP listener's port, or -1 without one. */
+    int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    /** Start-up options are applied: /readyz says so. */
+    void ready() {
+        if (http != null) {
+            http.setReady(true);
         }
     }
 
@@ -297,6 +393,9 @@ public final class Main {
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
+        if (http != null) {
+            http.stop();
+        }
         if (server != null) {
             server.close();
         }
@@ -316,6 +415,7 @@ public final class Main {
                 System.err.println("qmpd: stopping the main loop: " + e.getMessage());
             }
         }
+        metrics.close();
         for (Path p : filesToRemove) {
             try {
                 Files.deleteIfExists(p);

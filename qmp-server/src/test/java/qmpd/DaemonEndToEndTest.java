@@ -48,6 +48,7 @@ class DaemonEndToEndTest {
                 .redirectError(dir.resolve("err.txt").toFile());
         if (runtimeDir != null) {
             pb.environment().put("QMPD_RUNTIME_DIR", runtimeDir.toString());
+            pb.environment().put("QMPD_HTTP_PORT", "0");
         }
         return pb.start();
     }
@@ -167,6 +168,15 @@ class DaemonEndToEndTest {
         assertTrue(m.find(), text("out.txt"));
         String info = run("qemu-img", "info", m.group(1));
         assertTrue(info.contains("virtual size: 1 GiB"), info);
+        // The printed curl commands, run as printed.
+        Matcher curl = Pattern.compile("(curl -s -X POST (\\S+) -d '([^']+)')").matcher(text("out.txt"));
+        assertTrue(curl.find(), text("out.txt"));
+        String exports = run("curl", "-s", "-X", "POST", curl.group(2), "-d", curl.group(3));
+        assertTrue(exports.contains("\"id\": \"disk0\"") || exports.contains("\"id\":\"disk0\""), exports);
+        Matcher scrape = Pattern.compile("curl -s (\\S+/metrics)").matcher(text("out.txt"));
+        assertTrue(scrape.find(), text("out.txt"));
+        String metricsText = run("curl", "-s", scrape.group(1));
+        assertTrue(metricsText.contains("qmpd_"), metricsText.substring(0, Math.min(500, metricsText.length())));
         assertEquals(1L << 30, Files.size(runtime.resolve("disk0.img")));
         daemon.destroy();
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
