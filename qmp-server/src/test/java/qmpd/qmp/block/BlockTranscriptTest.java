@@ -259,6 +259,42 @@ class BlockTranscriptTest {
         assertTrue(r.compared() >= 30, r.toString());
     }
 
+    /** Bad block-layer input: QEMU's error class, no half-built node, the daemon keeps serving. */
+    @Test
+    void malformedBlockCommandsLeaveNothingBehind() throws Exception {
+        try (QmpClient c = startDaemon()) {
+            QmpClient.assertError(c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"n\", \"size\": -1}", null),
+                    "GenericError", "Parameter 'size' expects a non-negative size");
+            QmpClient.assertError(c.execute("blockdev-add", "{\"driver\": \"raw\", \"node-name\": \"r\", \"file\": \"nosuch\"}", null),
+                    "GenericError", "Cannot find device='' nor node-name='nosuch'");
+            JsonNode inline = c.execute("blockdev-add", "{\"driver\": \"raw\", \"node-name\": \"r\", "
+                    + "\"file\": {\"driver\": \"null-co\", \"bogus\": 1}}", null);
+            assertEquals("GenericError", inline.path("error").path("class").asText(), inline.toString());
+            assertTrue(inline.path("error").path("desc").asText().contains("bogus"), inline.toString());
+            // An inline chain nested past the visitor's depth limit is refused, not a stack overflow.
+            StringBuilder deep = new StringBuilder("{\"driver\": \"null-co\"}");
+            for (int i = 0; i < 300; i++) {
+                deep.insert(0, "{\"driver\": \"raw\", \"file\": ").append('}');
+            }
+            deep.insert(deep.indexOf("{") + 1, "\"node-name\": \"top\", ");
+            JsonNode tooDeep = c.execute("blockdev-add", deep.toString(), null);
+            assertEquals("GenericError", tooDeep.path("error").path("class").asText(), tooDeep.toString());
+            QmpClient.assertError(c.execute("x-blockdev-set-iothread", "{\"node-name\": \"n\", \"iothread\": 5}", null),
+                    "GenericError", "Invalid parameter type for 'iothread', expected: StrOrNull");
+            QmpClient.assertError(c.execute("nbd-server-start",
+                    "{\"addr\": {\"type\": \"inet\", \"data\": {\"host\": \"127.0.0.1\", \"port\": \"http\"}}}", null),
+                    "GenericError", "Parameter 'port' expects a port number, not 'http'");
+            QmpClient.assertError(c.execute("block-export-del", "{\"id\": \"e0\", \"mode\": \"weird\"}", null),
+                    "GenericError", "Parameter 'mode' does not accept value 'weird'");
+            QmpClient.assertError(c.execute("block_resize", "{\"node-name\": \"nosuch\", \"size\": 1}", null),
+                    "GenericError", "Cannot find device='' nor node-name='nosuch'");
+            assertEquals(0, QmpClient.ret(c.execute("query-named-block-nodes", null, null)).size(),
+                    "no node left behind by a failed blockdev-add");
+            QmpClient.ret(c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"n\"}", null));
+            assertEquals(1, QmpClient.ret(c.execute("query-named-block-nodes", null, null)).size());
+        }
+    }
+
     private static void awaitOutput(BufferedReader out, String expected) throws IOException {
         StringBuilder seen = new StringBuilder();
         int c;
