@@ -242,10 +242,13 @@ public final class Main {
     /** Runs {@code command} with {@code args} exactly as a monitor would, on the main loop. */
     private void apply(String command, ObjectNode args, String source) throws Exception {
         QmpCommand<?, ?> cmd = registry.find(command);
-        onMain(source, () -> {
+        // The command starts on the main loop; its result is awaited here, never on the loop,
+        // so a command that completes in a later loop iteration cannot deadlock start-up.
+        CompletableFuture<JsonNode> result = onMain(source, () -> {
             ArgumentValidator.validate(cmd.argsSchema(), args);
-            return cmd.invoke(args, startupContext()).toCompletableFuture().join();
+            return cmd.invoke(args, startupContext()).toCompletableFuture();
         });
+        await(source, result);
     }
 
     private QmpContext startupContext() {
@@ -353,6 +356,11 @@ public final class Main {
                 f.completeExceptionally(t);
             }
         });
+        return await(source, f);
+    }
+
+    /** Waits (off the loops) for start-up work, turning its failure into a one-line message. */
+    private static <T> T await(String source, CompletableFuture<T> f) throws Exception {
         try {
             return f.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

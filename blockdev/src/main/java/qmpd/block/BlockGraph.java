@@ -145,8 +145,9 @@ public final class BlockGraph {
         return name;
     }
 
-    /** QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_'. */
-    static boolean wellFormed(String id) {
+    /** QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_' (node names, export ids). */
+    @AnyThread
+    public static boolean wellFormed(String id) {
         if (id.isEmpty() || !isAsciiLetter(id.charAt(0))) {
             return false;
         }

@@ -2,28 +2,21 @@ package qmpd.qmp.block;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import qmpd.config.cli.OptionSchemas;
-import qmpd.qmp.command.QmpCommand;
+import qmpd.qmp.command.JsonArgsCommand;
 import qmpd.qmp.command.QmpContext;
-import qmpd.qmp.schema.RecordSchema;
 import qmpd.qmp.schema.SchemaBridge;
 
 /** {@code block-export-add}: exports a node (type nbd), moving it to {@code iothread} first if given. */
-public final class BlockExportAdd extends QmpCommand<ObjectNode, QmpCommand.Empty> {
+public final class BlockExportAdd extends JsonArgsCommand {
     private final BlockService block;
 
     public BlockExportAdd(BlockService block) {
-        super("block-export-add", ObjectNode.class, SchemaBridge.struct(OptionSchemas.EXPORT), RecordSchema.of(Empty.class));
+        super("block-export-add", SchemaBridge.struct(OptionSchemas.EXPORT));
         this.block = block;
     }
 
     @Override
-    protected ObjectNode bind(ObjectNode args) {
-        return args;
-    }
-
-    @Override
-    protected Empty execute(ObjectNode args, QmpContext ctx) {
+    protected void run(ObjectNode args, QmpContext ctx) {
         block.addExport(args);
-        return Empty.INSTANCE;
     }
 }

@@ -2,11 +2,10 @@ package qmpd.qmp.block;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Map;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockStats;
 import qmpd.config.json.Json;
-import qmpd.qmp.json.QDictOrder;
+import qmpd.qmp.json.QmpJsonWriter;
 
 /** The JSON shapes of query-named-block-nodes (BlockDeviceInfo) and query-blockstats (BlockStats). */
 final class BlockNodeInfo {
@@ -61,28 +60,7 @@ final class BlockNodeInfo {
                 o.set("file", child);
             }
         }
-        return "json:" + compact(o);
-    }
-
-    /** QEMU's qobject_to_json: ", " and ": " separators, members in QDict order. */
-    private static String compact(JsonNode v) {
-        if (v.isObject()) {
-            StringBuilder b = new StringBuilder("{");
-            boolean first = true;
-            for (Map.Entry<String, JsonNode> e : QDictOrder.entries(v)) {
-                if (!first) {
-                    b.append(", ");
-                }
-                first = false;
-                b.append(quote(e.getKey())).append(": ").append(compact(e.getValue()));
-            }
-            return b.append('}').toString();
-        }
-        return v.toString();
-    }
-
-    private static String quote(String s) {
-        return Json.mapper().getNodeFactory().textNode(s).toString();
+        return "json:" + QmpJsonWriter.write(o, false);   // qobject_to_json, as QEMU builds it
     }
 
     /** QAPI BlockDeviceStats from the node's own counters. */

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import qmpd.aio.AioContext;
 import qmpd.aio.AioWait;
+import qmpd.aio.annotation.AnyThread;
 import qmpd.aio.annotation.GlobalState;
 import qmpd.block.BlockGraph;
 import qmpd.block.BlockNode;
@@ -43,15 +44,19 @@ public final class BlockService implements IOThreadUsers {
 
     /** Told when nodes and exports come and go (metrics); called in the main loop. */
     public interface Listener {
+        @GlobalState
         default void nodeAdded(BlockNode node) {
         }
 
+        @GlobalState
         default void nodeRemoved(String nodeName) {
         }
 
+        @GlobalState
         default void exportAdded(BlockExport export) {
         }
 
+        @GlobalState
         default void exportRemoved(String id) {
         }
     }
@@ -74,10 +79,12 @@ public final class BlockService implements IOThreadUsers {
         this.events = events;
     }
 
+    @AnyThread
     public BlockGraph graph() {
         return graph;
     }
 
+    @AnyThread
     public void addListener(Listener l) {
         listeners.add(l);
     }
@@ -229,6 +236,7 @@ public final class BlockService implements IOThreadUsers {
     }
 
     /** Parses a flat SocketAddress ({@code --nbd-server addr.type=unix,addr.path=...}). */
+    @AnyThread
     public static SocketAddress socketAddress(JsonNode addr) {
         String type = addr.path("type").asText();
         return switch (type) {
@@ -256,6 +264,7 @@ public final class BlockService implements IOThreadUsers {
     }
 
     /** The same for SocketAddressLegacy ({@code {"type": "unix", "data": {"path": ...}}}, nbd-server-start). */
+    @AnyThread
     public static SocketAddress legacySocketAddress(JsonNode addr) {
         ObjectNode flat = ((ObjectNode) addr.path("data")).deepCopy();
         flat.put("type", addr.path("type").asText());
@@ -275,7 +284,7 @@ public final class BlockService implements IOThreadUsers {
             throw new QmpException.GenericError(e.getMessage());
         }
         String id = a.path("id").asText();
-        if (!wellFormedId(id)) {
+        if (!BlockGraph.wellFormed(id)) {
             throw new QmpException.GenericError("Invalid block export id");
         }
         if (exports.containsKey(id)) {
@@ -347,19 +356,6 @@ public final class BlockService implements IOThreadUsers {
 
     private static String userName(String exportId) {
         return "export '" + exportId + "'";
-    }
-
-    private static boolean wellFormedId(String id) {
-        if (id.isEmpty() || !Character.isLetter(id.charAt(0)) || id.charAt(0) > 127) {
-            return false;
-        }
-        for (int i = 1; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (c > 127 || !(Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_')) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---------------------------------------------------------------- shutdown

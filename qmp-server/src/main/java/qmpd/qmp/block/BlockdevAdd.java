@@ -2,28 +2,21 @@ package qmpd.qmp.block;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import qmpd.config.cli.OptionSchemas;
-import qmpd.qmp.command.QmpCommand;
+import qmpd.qmp.command.JsonArgsCommand;
 import qmpd.qmp.command.QmpContext;
-import qmpd.qmp.schema.RecordSchema;
 import qmpd.qmp.schema.SchemaBridge;
 
 /** {@code blockdev-add}: builds a node (and its inline children) from BlockdevOptions. */
-public final class BlockdevAdd extends QmpCommand<ObjectNode, QmpCommand.Empty> {
+public final class BlockdevAdd extends JsonArgsCommand {
     private final BlockService block;
 
     public BlockdevAdd(BlockService block) {
-        super("blockdev-add", ObjectNode.class, SchemaBridge.struct(OptionSchemas.BLOCKDEV), RecordSchema.of(Empty.class));
+        super("blockdev-add", SchemaBridge.struct(OptionSchemas.BLOCKDEV));
         this.block = block;
     }
 
     @Override
-    protected ObjectNode bind(ObjectNode args) {
-        return args;
-    }
-
-    @Override
-    protected Empty execute(ObjectNode args, QmpContext ctx) {
+    protected void run(ObjectNode args, QmpContext ctx) {
         block.addNode(args);
-        return Empty.INSTANCE;
     }
 }

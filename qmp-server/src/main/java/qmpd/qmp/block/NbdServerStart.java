@@ -5,18 +5,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import qmpd.config.cli.OptionSchemas;
-import qmpd.qmp.command.QmpCommand;
+import qmpd.qmp.command.JsonArgsCommand;
 import qmpd.qmp.command.QmpContext;
 import qmpd.qmp.schema.QapiType;
-import qmpd.qmp.schema.RecordSchema;
 import qmpd.qmp.schema.SchemaBridge;
 
 /** {@code nbd-server-start}: listens for NBD clients; {@code addr} is a SocketAddressLegacy. */
-public final class NbdServerStart extends QmpCommand<ObjectNode, QmpCommand.Empty> {
+public final class NbdServerStart extends JsonArgsCommand {
     private final BlockService block;
 
     public NbdServerStart(BlockService block) {
-        super("nbd-server-start", ObjectNode.class, schema(), RecordSchema.of(Empty.class));
+        super("nbd-server-start", schema());
         this.block = block;
     }
 
@@ -36,12 +35,7 @@ public final class NbdServerStart extends QmpCommand<ObjectNode, QmpCommand.Empt
     }
 
     @Override
-    protected ObjectNode bind(ObjectNode args) {
-        return args;
-    }
-
-    @Override
-    protected Empty execute(ObjectNode args, QmpContext ctx) {
+    protected void run(ObjectNode args, QmpContext ctx) {
         long max = args.path("max-connections").asLong(0);
         if (max < 0 || max > 0xffff_ffffL) {
             throw new qmpd.config.error.QmpException.GenericError(
@@ -49,6 +43,5 @@ public final class NbdServerStart extends QmpCommand<ObjectNode, QmpCommand.Empt
         }
         block.nbdServerStart(BlockService.legacySocketAddress(args.get("addr")),
                 args.hasNonNull("tls-creds") ? args.get("tls-creds").asText() : null, (int) Math.min(max, Integer.MAX_VALUE));
-        return Empty.INSTANCE;
     }
 }

@@ -17,14 +17,14 @@ import qmpd.qmp.schema.RecordSchema;
  * {@code object-add}: QAPI flat union {@code ObjectOptions} on {@code qom-type}; we create
  * {@code iothread} and {@code main-loop} objects.
  */
-public final class ObjectAdd extends QmpCommand<ObjectNode, QmpCommand.Empty> {
+public final class ObjectAdd extends JsonArgsCommand {
     /** The qom-type values we create. */
     public static final List<String> TYPES = List.of("iothread", "main-loop");
 
     private final QomObjects objects;
 
     public ObjectAdd(QomObjects objects) {
-        super("object-add", ObjectNode.class, schema(), RecordSchema.of(Empty.class));
+        super("object-add", schema());
         this.objects = objects;
     }
 
@@ -38,12 +38,7 @@ public final class ObjectAdd extends QmpCommand<ObjectNode, QmpCommand.Empty> {
     }
 
     @Override
-    protected ObjectNode bind(ObjectNode args) {
-        return args;
-    }
-
-    @Override
-    protected Empty execute(ObjectNode args, QmpContext ctx) {
+    protected void run(ObjectNode args, QmpContext ctx) {
         ObjectNode props = args.deepCopy();
         String type = props.remove("qom-type").textValue();
         String id = props.remove("id").textValue();
@@ -56,6 +51,5 @@ public final class ObjectAdd extends QmpCommand<ObjectNode, QmpCommand.Empty> {
         } catch (JsonProcessingException e) {
             throw new QmpException.GenericError(e.getOriginalMessage());
         }
-        return Empty.INSTANCE;
     }
 }

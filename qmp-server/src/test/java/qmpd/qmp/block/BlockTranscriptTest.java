@@ -284,6 +284,13 @@ class BlockTranscriptTest {
             QmpClient.assertError(c.execute("nbd-server-start",
                     "{\"addr\": {\"type\": \"inet\", \"data\": {\"host\": \"127.0.0.1\", \"port\": \"http\"}}}", null),
                     "GenericError", "Parameter 'port' expects a port number, not 'http'");
+            QmpClient.assertError(c.execute("nbd-server-start",
+                    "{\"addr\": {\"type\": \"vsock\", \"data\": {\"cid\": \"3\", \"port\": \"10809\"}}}", null),
+                    "GenericError", "Socket address type 'vsock' is not supported");
+            QmpClient.assertError(c.execute("nbd-server-start", "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \""
+                    + dir.resolve("n.sock") + "\"}}, \"max-connections\": -1}", null),
+                    "GenericError", "Parameter 'max-connections' expects uint32");
+            QmpClient.assertError(c.execute("nbd-server-stop", null, null), "GenericError", "NBD server not running");
             QmpClient.assertError(c.execute("block-export-del", "{\"id\": \"e0\", \"mode\": \"weird\"}", null),
                     "GenericError", "Parameter 'mode' does not accept value 'weird'");
             QmpClient.assertError(c.execute("block_resize", "{\"node-name\": \"nosuch\", \"size\": 1}", null),
