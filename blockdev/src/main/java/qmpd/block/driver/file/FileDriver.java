@@ -63,18 +63,57 @@ public final class FileDriver implements BlockDriver {
             }
             throw new QmpException.GenericError("Could not open '" + o.filename() + "': " + why);
         }
+        HostFile host = null;
         try {
             if (o.cacheDirect()) {
                 alignment = (int) Math.max(512, Files.getFileStore(path).getBlockSize());
             }
-            return new FileState(path, channel, alignment, o.noFlush(), o.readOnly());
-        } catch (IOException e) {
+            host = HostFile.open(path, !o.readOnly());
+            lock(o, host);
+            return new FileState(path, channel, alignment, o.noFlush(), o.readOnly(), o.discardUnmap(), host);
+        } catch (IOException | QmpException e) {
+            if (host != null) {
+                host.close();
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {
                 // the open already failed; the first error is the one to report
             }
+            if (e instanceof QmpException q) {
+                throw q;
+            }
             throw new QmpException.GenericError("Could not open '" + o.filename() + "': " + e.getMessage());
+        }
+    }
+
+    /**
+     * QEMU's image locking (locking=auto|on): a writable node takes consistent read, write and
+     * resize and shares only consistent read and write-unchanged, so a second writer (qmpd or
+     * QEMU) is refused; a read-only node takes consistent read and refuses writers too, as a
+     * QEMU reader without force-share does. With auto, a file system without OFD locks goes
+     * without; with on, that is an error.
+     */
+    private static void lock(BlockdevOptions.File o, HostFile host) {
+        if (o.locking() == BlockdevOptions.File.Locking.OFF) {
+            return;
+        }
+        if (host == null) {
+            if (o.locking() == BlockdevOptions.File.Locking.ON) {
+                throw new QmpException.GenericError("Could not open '" + o.filename() + "' for locking");
+            }
+            return;
+        }
+        int perm = o.readOnly() ? HostFile.PERM_CONSISTENT_READ
+                : HostFile.PERM_CONSISTENT_READ | HostFile.PERM_WRITE | HostFile.PERM_RESIZE;
+        int shared = HostFile.PERM_CONSISTENT_READ | HostFile.PERM_WRITE_UNCHANGED;
+        try {
+            host.lock(perm, shared);
+        } catch (HostFile.LockConflict e) {
+            if (!e.conflict && o.locking() == BlockdevOptions.File.Locking.AUTO) {
+                return;
+            }
+            throw new QmpException.GenericError(e.getMessage());
         }
     }
 }

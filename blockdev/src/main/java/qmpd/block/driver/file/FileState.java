@@ -38,12 +38,19 @@ final class FileState implements BlockDriverState {
     private volatile long size;
     /** SEEK_DATA/SEEK_HOLE queries; null when unavailable, then everything is reported as data. */
     private final Allocation allocation;
+    /** discard=unmap: discards punch holes; otherwise they are ignored, as QEMU's default discard=ignore. */
+    private final boolean discardUnmap;
+    /** Our own descriptor: image locks (held while open) and hole punching; null if it could not open. */
+    private final HostFile host;
 
     /** O_DIRECT only: aligned writes share it, an unaligned write's read-modify-write holds it alone. */
     private final ReentrantReadWriteLock rmwLock = new ReentrantReadWriteLock();
 
-    FileState(Path path, FileChannel channel, int alignment, boolean noFlush, boolean readOnly) throws IOException {
+    FileState(Path path, FileChannel channel, int alignment, boolean noFlush, boolean readOnly, boolean discardUnmap,
+              HostFile host) throws IOException {
         this.path = path;
+        this.discardUnmap = discardUnmap;
+        this.host = host;
         this.channel = channel;
         this.alignment = alignment;
         this.noFlush = noFlush;
@@ -78,6 +85,11 @@ final class FileState implements BlockDriverState {
     }
 
     @Override
+    public Support discard() {
+        return discardUnmap && host != null && !readOnly ? Support.NATIVE : Support.NONE;
+    }
+
+    @Override
     public Support blockStatus() {
         return allocation == null ? Support.EMULATE : Support.NATIVE;
     }
@@ -106,6 +118,7 @@ final class FileState implements BlockDriverState {
             case READ -> () -> read(req.buffer().duplicate(), req.offset(), req.length());
             case WRITE -> () -> write(req.buffer().duplicate(), req.offset(), req.length());
             case FLUSH -> this::flush;
+            case DISCARD -> () -> discard(req.offset(), req.length());
             default -> null;
         };
         if (work == null) {
@@ -118,6 +131,14 @@ final class FileState implements BlockDriverState {
 
     private static Throwable unwrap(Throwable e) {
         return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    /** fallocate(PUNCH_HOLE); a file system that cannot punch makes discard a no-op, as in QEMU. */
+    @WorkerThread
+    private int discard(long offset, int length) {
+        assert AioContext.current() == null : "discard on an event loop thread";
+        int r = host.punchHole(offset, length);
+        return r == -Errno.ENOTSUP ? 0 : r;   // EOPNOTSUPP is the same number on Linux
     }
 
     @WorkerThread
@@ -256,6 +277,9 @@ final class FileState implements BlockDriverState {
 
     @Override
     public void close() {
+        if (host != null) {
+            host.close();   // drops the image locks
+        }
         if (allocation != null) {
             allocation.close();
         }
