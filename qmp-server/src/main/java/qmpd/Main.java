@@ -43,6 +43,7 @@ import qmpd.qmp.qom.QomObjects;
 import qmpd.qmp.schema.ArgumentValidator;
 import qmpd.qmp.server.Monitor;
 import qmpd.qmp.server.QmpServer;
+import qmpd.state.StateFile;
 
 /**
  * The daemon's entry point. It takes qemu-storage-daemon's command line ({@code --chardev},
@@ -66,6 +67,7 @@ public final class Main {
     private final List<Path> filesToRemove = new ArrayList<>();
     private QmpServer server;
     private HttpGateway http;
+    private StateFile stateFile;
 
     /** A start-up failure: printed as {@code qmpd: <where>: <why>}, exit status 1. */
     static final class StartupException extends Exception {
@@ -90,6 +92,19 @@ public final class Main {
         }
         CommandLine.Run run = (CommandLine.Run) outcome;
         run.warnings().forEach(w -> System.err.println("qmpd: warning: " + w));
+        boolean daemonize = run.options().stream().anyMatch(o -> o instanceof CliOption.Daemonize);
+        if (daemonize && !Daemonize.isChild()) {
+            try {
+                System.exit(Daemonize.runParent());
+            } catch (IOException | InterruptedException e) {
+                System.err.println("qmpd: --daemonize: " + e.getMessage());
+                System.exit(1);
+            }
+            return;
+        }
+        if (daemonize) {
+            Daemonize.detach();
+        }
         Main daemon = new Main();
         try {
             if (args.length == 0) {
@@ -99,6 +114,9 @@ public final class Main {
             daemon.ready();
             if (args.length == 0) {
                 EmbeddedDefault.printEndpoints(System.out, daemon.httpPort());
+            }
+            if (daemonize) {
+                Daemonize.ready();
             }
         } catch (StartupException e) {
             System.err.println("qmpd: " + e.getMessage());
@@ -119,11 +137,22 @@ public final class Main {
         installSignalHandlers();
         Map<String, ObjectNode> chardevs = new LinkedHashMap<>();
         // QEMU handles --pidfile before everything else, so a second instance fails first.
+        List<StateFile.Entry> restore = List.of();
+        CliOption.StateFileOpt stateOpt = null;
         for (CliOption o : options) {
             if (o instanceof CliOption.PidfileOpt p) {
                 writePidfile(p.path(), p.source());
+            } else if (o instanceof CliOption.StateFileOpt s) {
+                stateOpt = s;
+                try {
+                    restore = StateFile.load(s.path());   // a bad file stops us before anything starts
+                } catch (StateFile.StateFileException e) {
+                    throw new StartupException(s.source() + ": " + e.getMessage());
+                }
             }
         }
+        // Listeners start last, so no client sees the daemon before its state is restored.
+        List<CliOption> listeners = new ArrayList<>();
         for (CliOption o : options) {
             switch (o) {
                 case CliOption.ObjectOpt obj -> {
@@ -142,14 +171,32 @@ public final class Main {
                     return null;
                 });
                 case CliOption.ChardevOpt c -> chardevs.put(c.id(), c.args());
-                case CliOption.MonitorOpt m -> listen(m, chardevs);
-                case CliOption.HttpOpt h -> startHttp(h);
+                case CliOption.MonitorOpt m -> listeners.add(m);
+                case CliOption.HttpOpt h -> listeners.add(h);
                 case CliOption.TraceOpt t -> { }   // accepted for compatibility: qmpd has no trace events
                 case CliOption.PidfileOpt p -> { }   // handled above
-                case CliOption.Daemonize d -> throw new StartupException(d.source()
-                        + ": --daemonize is not supported; run qmpd under a service manager instead");
-                case CliOption.StateFileOpt s -> throw new StartupException(s.source()
-                        + ": --state-file is not supported yet");
+                case CliOption.Daemonize d -> { }   // handled in main(), before anything starts
+                case CliOption.StateFileOpt s -> { }   // handled above
+            }
+        }
+        if (stateOpt != null) {
+            int i = 0;
+            for (StateFile.Entry e : restore) {
+                apply(e.execute(), e.arguments(), stateOpt.source() + ": commands[" + i++ + "] (" + e.execute() + ")");
+            }
+            if (!restore.isEmpty()) {
+                System.err.println("qmpd: restored " + restore.size() + " change(s) from " + stateOpt.path());
+            }
+            Path statePath = stateOpt.path();
+            List<StateFile.Entry> restored = restore;
+            stateFile = onMain(stateOpt.source(), () -> StateFile.open(statePath, restored, mainLoop.context()));
+            server.setCommandObserver(stateFile);
+        }
+        for (CliOption o : listeners) {
+            if (o instanceof CliOption.MonitorOpt m) {
+                listen(m, chardevs);
+            } else if (o instanceof CliOption.HttpOpt h) {
+                startHttp(h);
             }
         }
     }
@@ -410,6 +457,9 @@ public final class Main {
         if (mainLoop.thread() != null && mainLoop.thread().isAlive()) {
             try {
                 onMain("shutdown", () -> {
+                    if (stateFile != null) {
+                        stateFile.close();
+                    }
                     block.shutdown();
                     objects.stopAll();
                     return null;

@@ -2,6 +2,7 @@ package qmpd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -181,5 +182,116 @@ class DaemonEndToEndTest {
         daemon.destroy();
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, daemon.exitValue(), text("err.txt"));
+    }
+
+    // ---------------------------------------------------------------- --state-file
+
+    private List<String> stateArgs(Path qmp, Path state) {
+        return List.of("--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--object", "iothread,id=io0", "--state-file", state.toString());
+    }
+
+    private static JsonNode ok(JsonNode reply) {
+        return QmpClient.ret(reply);
+    }
+
+    @Test
+    void stateFileChangesSurviveSigkill() throws Exception {
+        Path qmp = dir.resolve("qmp.sock");
+        Path nbd = dir.resolve("nbd.sock");
+        Path state = dir.resolve("state.json");
+        daemon = start(stateArgs(qmp, state), null);
+        try (QmpClient c = connect(qmp)) {
+            ok(c.execute("object-add", "{\"qom-type\": \"iothread\", \"id\": \"io1\", \"poll-max-ns\": 0}", null));
+            ok(c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"n1\", \"size\": 16777216}", null));
+            ok(c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"gone\"}", null));
+            ok(c.execute("nbd-server-start", "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"" + nbd + "\"}}}", null));
+            ok(c.execute("block-export-add", "{\"type\": \"nbd\", \"id\": \"e1\", \"node-name\": \"n1\", "
+                    + "\"name\": \"disk\", \"iothread\": \"io1\"}", null));
+            ok(c.execute("blockdev-del", "{\"node-name\": \"gone\"}", null));
+            // A command that fails changes nothing and records nothing.
+            c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"n1\"}", null);
+            // io0 came from the command line; deleting it is a change to restore too.
+            ok(c.execute("object-del", "{\"id\": \"io0\"}", null));
+        }
+        // SIGKILL right after the last reply: that change was written before the reply left.
+        daemon.destroyForcibly();
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
+        String recorded = Files.readString(state);
+        assertFalse(recorded.contains("\"gone\""), "an add and its delete cancel out: " + recorded);
+        Files.deleteIfExists(qmp);
+        Files.deleteIfExists(nbd);
+
+        daemon = start(stateArgs(qmp, state), null);
+        try (QmpClient c = connect(qmp)) {
+            JsonNode threads = ok(c.execute("query-iothreads", null, null));
+            assertEquals(1, threads.size(), threads.toString());
+            assertEquals("io1", threads.get(0).get("id").asText());
+            assertEquals(0, threads.get(0).get("poll-max-ns").asLong());
+            JsonNode nodes = ok(c.execute("query-named-block-nodes", null, null));
+            assertEquals(1, nodes.size(), nodes.toString());
+            assertEquals("n1", nodes.get(0).get("node-name").asText());
+            JsonNode exports = ok(c.execute("query-block-exports", null, null));
+            assertEquals("e1", exports.get(0).get("id").asText());
+            String info = run("qemu-img", "info", "--output=json", "nbd+unix:///disk?socket=" + nbd);
+            assertTrue(info.contains("\"virtual-size\": 16777216"), info);
+            // Restoring is not a change: the file is as it was.
+            assertEquals(recorded, Files.readString(state));
+        }
+    }
+
+    @Test
+    void aCorruptStateFileStopsTheStartAndIsLeftUntouched() throws Exception {
+        Path qmp = dir.resolve("qmp.sock");
+        Path state = dir.resolve("state.json");
+        String corrupt = "{\"format\": 1, \"commands\": [{\"execute\": \"blockdev-add\", \"argu";
+        Files.writeString(state, corrupt);
+        daemon = start(stateArgs(qmp, state), null);
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, daemon.exitValue());
+        String err = text("err.txt");
+        assertTrue(err.contains("qmpd: --state-file " + state + ": " + state + ": not valid JSON"), err);
+        assertEquals(corrupt, Files.readString(state), "the file is left untouched");
+        assertFalse(Files.exists(qmp), "no monitor was started");
+
+        // Valid JSON whose command cannot be carried out also stops the start, naming it.
+        Files.writeString(state, "{\"format\": 1, \"commands\": [{\"execute\": \"blockdev-add\", \"arguments\": "
+                + "{\"driver\": \"file\", \"node-name\": \"f\", \"filename\": \"" + dir.resolve("missing.raw") + "\"}}]}");
+        daemon = start(stateArgs(qmp, state), null);
+        assertTrue(daemon.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, daemon.exitValue());
+        assertTrue(text("err.txt").contains("commands[0] (blockdev-add): Could not open"), text("err.txt"));
+    }
+
+    // ---------------------------------------------------------------- --daemonize
+
+    @Test
+    void daemonizeReturnsOnceReadyAndTheDaemonRunsOn() throws Exception {
+        Path qmp = dir.resolve("qmp.sock");
+        Path pid = dir.resolve("qmpd.pid");
+        daemon = start(List.of("--daemonize", "--pidfile", pid.toString(),
+                "--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--object", "iothread,id=io0"), null);
+        assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "the parent returns");
+        assertEquals(0, daemon.exitValue(), text("err.txt"));
+        // Ready means ready: the monitor listens and the pidfile names the daemon, not the parent.
+        assertTrue(Files.exists(qmp));
+        long daemonPid = Long.parseLong(Files.readString(pid).trim());
+        assertNotEquals(daemon.pid(), daemonPid);
+        ProcessHandle d = ProcessHandle.of(daemonPid).orElseThrow();
+        try (QmpClient c = QmpClient.negotiated(qmp, false)) {
+            assertEquals("io0", QmpClient.ret(c.execute("query-iothreads", null, null)).get(0).get("id").asText());
+        }
+        d.destroy();   // SIGTERM
+        d.onExit().get(30, TimeUnit.SECONDS);
+        assertFalse(Files.exists(pid), "the daemon removed its pidfile");
+    }
+
+    @Test
+    void daemonizeReportsAFailedStartAndExitsOne() throws Exception {
+        daemon = start(List.of("--daemonize", "--blockdev", "driver=file,node-name=f,filename=" + dir.resolve("missing")), null);
+        assertTrue(daemon.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, daemon.exitValue());
+        assertTrue(text("err.txt").contains("Could not open"), text("err.txt"));
     }
 }

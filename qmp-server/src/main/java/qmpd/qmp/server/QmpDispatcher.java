@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import qmpd.config.error.QmpException;
 import qmpd.qmp.InBandExecutor;
 import qmpd.qmp.json.QDictOrder;
+import qmpd.qmp.command.CommandObserver;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.QmpCommand;
 import qmpd.qmp.command.QmpContext;
@@ -32,11 +33,17 @@ final class QmpDispatcher {
     private final CommandRegistry registry;
     private final InBandExecutor mainLoop;
     private final QmpStats stats;
+    /** Set once by the owner before clients are served; read on the main loop. */
+    private volatile CommandObserver observer = CommandObserver.NONE;
 
     QmpDispatcher(CommandRegistry registry, InBandExecutor mainLoop, QmpStats stats) {
         this.registry = registry;
         this.mainLoop = mainLoop;
         this.stats = stats;
+    }
+
+    void setObserver(CommandObserver observer) {
+        this.observer = observer;
     }
 
     /** QEMU's {@code qmp_is_oob}: {@code exec-oob} without {@code execute}. */
@@ -150,9 +157,27 @@ final class QmpDispatcher {
         mainLoop.runOnce("qmp:" + cmd.name(), () -> invoke(cmd, args, ctx).whenComplete((r, e) -> {
             if (e != null) {
                 result.completeExceptionally(e);
-            } else {
-                result.complete(r);
+                return;
             }
+            CompletionStage<Void> recorded;
+            try {
+                recorded = observer.succeeded(cmd.name(), args);
+            } catch (RuntimeException oe) {
+                recorded = CompletableFuture.failedFuture(oe);
+            }
+            if (recorded == null) {
+                result.complete(r);
+                return;
+            }
+            recorded.whenComplete((v, re) -> {
+                if (re == null) {
+                    result.complete(r);
+                } else {
+                    Throwable c = re instanceof CompletionException && re.getCause() != null ? re.getCause() : re;
+                    result.completeExceptionally(new QmpException.GenericError(
+                            "The change was made but could not be recorded: " + c.getMessage()));
+                }
+            });
         }));
         return result;
     }

@@ -80,6 +80,12 @@ public final class QmpServer implements AutoCloseable {
         return dispatcher;
     }
 
+    /** Tells {@code observer} of every successful in-band command; set before clients are served. */
+    @qmpd.aio.annotation.AnyThread
+    public void setCommandObserver(qmpd.qmp.command.CommandObserver observer) {
+        dispatcher.setObserver(observer);
+    }
+
     /** The counters metrics read ({@code QmpdMetrics.bindQmp(server.stats())}). */
     public QmpStats stats() {
         return stats;
