@@ -78,8 +78,8 @@ final class EmbeddedDefault {
     static void printEndpoints(PrintStream out, int port) {
         out.println("qmpd is running (Ctrl-C stops it).");
         out.println("  QMP monitor : " + qmpSocket());
-        out.println("      try     : socat - UNIX-CONNECT:" + qmpSocket()
-                + "   (then type {\"execute\":\"qmp_capabilities\"} and {\"execute\":\"query-iothreads\"})");
+        out.println("      try     : (printf '{\"execute\": \"qmp_capabilities\"}\\n{\"execute\": \"query-iothreads\"}\\n'; sleep 1)"
+                + " | socat - UNIX-CONNECT:" + qmpSocket());
         out.println("  HTTP        : http://127.0.0.1:" + port);
         out.println("      try     : curl -s -X POST http://127.0.0.1:" + port
                 + "/api/v1/qmp -d '{\"execute\": \"query-block-exports\"}'");

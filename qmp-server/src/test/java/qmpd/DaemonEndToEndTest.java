@@ -169,6 +169,15 @@ class DaemonEndToEndTest {
         assertTrue(m.find(), text("out.txt"));
         String info = run("qemu-img", "info", m.group(1));
         assertTrue(info.contains("virtual size: 1 GiB"), info);
+        Matcher nbdinfo = Pattern.compile("nbdinfo '([^']+)'").matcher(text("out.txt"));
+        assertTrue(nbdinfo.find(), text("out.txt"));
+        String described = run("nbdinfo", nbdinfo.group(1));
+        assertTrue(described.contains("export-size: 1073741824"), described);
+        // The printed QMP one-liner, run by a shell exactly as printed.
+        Matcher qmpLine = Pattern.compile("try     : (\\(printf .*socat .*)").matcher(text("out.txt"));
+        assertTrue(qmpLine.find(), text("out.txt"));
+        String threads = run("bash", "-c", qmpLine.group(1));
+        assertTrue(threads.contains("\"id\": \"io0\""), threads);
         // The printed curl commands, run as printed.
         Matcher curl = Pattern.compile("(curl -s -X POST (\\S+) -d '([^']+)')").matcher(text("out.txt"));
         assertTrue(curl.find(), text("out.txt"));

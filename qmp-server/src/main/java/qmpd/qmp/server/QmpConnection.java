@@ -54,6 +54,8 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     private volatile boolean closed;
     private volatile boolean negotiated;
     private volatile boolean oobEnabled;
+    /** The client shut down its writing side; context thread only. */
+    private boolean inputEnded;
 
     QmpConnection(Monitor monitor, NetSocket socket, Context context) {
         this.monitor = monitor;
@@ -65,10 +67,40 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     void start(ObjectNode greeting) {
         socket.handler(this::onData);
         socket.closeHandler(v -> onClose());
+        allowHalfClose();
         socket.exceptionHandler(e -> LOG.debug("event=socket-error monitor={} error={}", monitor.id(), e.toString()));
         unlisten = monitor.server().events().listen(this);
         send(greeting);
         socket.resume();
+    }
+
+    /**
+     * A client may send its commands and shut down its writing side ({@code printf ... | socat -
+     * UNIX-CONNECT:...}); QEMU still answers them, then closes. Netty closes at once on EOF unless
+     * half-closure is allowed, and Vert.x exposes neither the option nor the input-shutdown event
+     * publicly, hence its internal socket interface (the event arrives on this connection's context).
+     * Netty's NIO transport honours half-closure for TCP only: a UNIX socket client that shuts
+     * down its writing side is still closed at once, so on UNIX sockets clients keep their
+     * writing side open until they have their replies (socat: keep stdin open).
+     */
+    private void allowHalfClose() {
+        if (socket instanceof io.vertx.core.internal.net.NetSocketInternal internal) {
+            internal.channelHandlerContext().channel().config()
+                    .setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
+            internal.eventHandler(evt -> {
+                if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+                    inputEnded = true;
+                    closeIfDone();
+                }
+            });
+        }
+    }
+
+    /** After the client's EOF: close once every request it sent has been answered. */
+    private void closeIfDone() {
+        if (inputEnded && !closed && !busy && !suspended && queue.isEmpty() && (input == null || inputPos >= input.length())) {
+            socket.end();   // flushes the replies already written, then closes
+        }
     }
 
     @Override
@@ -115,6 +147,7 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         if (input != null && inputPos >= input.length()) {
             input = null;
         }
+        closeIfDone();
     }
 
     private void suspend() {
@@ -184,6 +217,7 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
             resume();
         }
         kick();
+        closeIfDone();
     }
 
     /** The per-request view a command gets; remembers whether it asked for shutdown. */

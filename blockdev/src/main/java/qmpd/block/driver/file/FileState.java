@@ -30,6 +30,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class FileState implements BlockDriverState {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FileState.class);
+
     private final Path path;
     private final FileChannel channel;
     private final int alignment;
@@ -277,6 +279,16 @@ final class FileState implements BlockDriverState {
 
     @Override
     public void close() {
+        // QEMU's bdrv_close flushes: what clients wrote without asking for FUA or flush reaches the
+        // disk before the image is let go. The node is drained, so this is the last I/O; it runs in
+        // the main loop at blockdev-del and shutdown only.
+        if (!readOnly && !noFlush) {
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                LOG.warn("event=file-close-flush-failed path={} error=\"{}\"", path, e.getMessage());
+            }
+        }
         if (host != null) {
             host.close();   // drops the image locks
         }
