@@ -149,6 +149,17 @@ class DaemonEndToEndTest {
         assertTrue(second.waitFor(30, TimeUnit.SECONDS));
         assertEquals(1, second.exitValue(), out);
         assertTrue(out.contains("pid file"), out);
+        // Same monitor socket, own pidfile: refused without disturbing the first.
+        Process third = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "qmpd.Main",
+                "--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0")
+                .redirectErrorStream(true).start();
+        String out3 = new String(third.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(third.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, third.exitValue(), out3);
+        assertTrue(out3.contains("another server is answering on it"), out3);
+        assertTrue(Files.exists(qmp), "the first instance's socket is left alone");
+        connect(qmp).close();
         assertTrue(daemon.isAlive(), "the first instance keeps running");
     }
 
