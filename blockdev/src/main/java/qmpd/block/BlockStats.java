@@ -1,5 +1,7 @@
 package qmpd.block;
 
+import qmpd.aio.annotation.AnyThread;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -25,6 +27,15 @@ public final class BlockStats {
     private final long[] failed = new long[KINDS];
     private final long[] invalid = new long[KINDS];
     private final long[] lastCompletionNs = new long[1];
+
+    /** Upper bounds of the latency buckets: 10 µs to 10 s in 1-2.5-5 steps; one more bucket above. */
+    private static final long[] LATENCY_BOUNDS_NS = {10_000L, 25_000L, 50_000L, 100_000L, 250_000L, 500_000L,
+        1_000_000L, 2_500_000L, 5_000_000L, 10_000_000L, 25_000_000L, 50_000_000L, 100_000_000L, 250_000_000L,
+        500_000_000L, 1_000_000_000L, 2_500_000_000L, 5_000_000_000L, 10_000_000_000L};
+    /** Buckets per operation kind: one per bound, then everything slower. */
+    public static final int LATENCY_BUCKETS = LATENCY_BOUNDS_NS.length + 1;
+    /** Successful requests by kind and latency bucket (not cumulative). */
+    private final long[] latency = new long[KINDS * LATENCY_BUCKETS];
 
     static Kind kindOf(BlockOp op) {
         return switch (op) {
@@ -56,6 +67,7 @@ public final class BlockStats {
             add(ops, k, 1);
             add(bytes, k, op == BlockOp.FLUSH ? 0 : length);
             add(totalTimeNs, k, latencyNs);
+            add(latency, k * LATENCY_BUCKETS + latencyBucket(latencyNs), 1);
         }
         LONGS.setRelease(lastCompletionNs, 0, nowNs);
     }
@@ -65,6 +77,27 @@ public final class BlockStats {
         if (op != BlockOp.BLOCK_STATUS) {
             add(invalid, kindOf(op).ordinal(), 1);
         }
+    }
+
+    /** The bucket a latency falls in: the first bound it does not exceed (a short scan, no allocation). */
+    static int latencyBucket(long ns) {
+        int i = 0;
+        while (i < LATENCY_BOUNDS_NS.length && ns > LATENCY_BOUNDS_NS[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The upper bound of bucket {@code i} in seconds; +Inf for the last. */
+    @AnyThread
+    public static double latencyBoundSeconds(int i) {
+        return i < LATENCY_BOUNDS_NS.length ? LATENCY_BOUNDS_NS[i] / 1e9 : Double.POSITIVE_INFINITY;
+    }
+
+    /** Successful requests of kind {@code k} whose latency fell in bucket {@code i} (not cumulative). */
+    @AnyThread
+    public long latencyCount(Kind k, int i) {
+        return get(latency, k.ordinal() * LATENCY_BUCKETS + i);
     }
 
     public long ops(Kind k) {

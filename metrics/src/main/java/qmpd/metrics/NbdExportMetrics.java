@@ -1,5 +1,6 @@
 package qmpd.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
@@ -22,6 +23,12 @@ final class NbdExportMetrics extends MeterGroup {
     protected void register(MeterRegistry r) {
         add(Gauge.builder("qmpd.nbd.connections", export, NbdExport::connectionCount)
                 .description("NBD clients connected to the export now")
+                .tag("export", export.id()).tag("node", export.node().nodeName()).register(r));
+        add(FunctionCounter.builder("qmpd.nbd.connections.accepted", export, NbdExport::connectionsAccepted)
+                .description("NBD clients that completed a handshake on the export")
+                .tag("export", export.id()).tag("node", export.node().nodeName()).register(r));
+        add(FunctionCounter.builder("qmpd.nbd.connections.refused", export, NbdExport::connectionsRefused)
+                .description("NBD clients dropped because the export was shutting down")
                 .tag("export", export.id()).tag("node", export.node().nodeName()).register(r));
     }
 }

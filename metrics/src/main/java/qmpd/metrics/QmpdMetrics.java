@@ -44,6 +44,8 @@ public final class QmpdMetrics implements AutoCloseable {
     public static final String OPENMETRICS_1_0 = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** The per-node latency histograms, read from the core's buckets at scrape time. */
+    private final BlockLatencyCollector latency = new BlockLatencyCollector();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Object lock = new Object();
     private final Map<String, MeterGroup> iothreads = new HashMap<>();   // @protectedby lock; context + pool
@@ -54,6 +56,7 @@ public final class QmpdMetrics implements AutoCloseable {
     /** A registry with Micrometer's JVM and process meters already bound. */
     public QmpdMetrics() {
         PromtoolClean.install(registry);
+        registry.getPrometheusRegistry().register(latency);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -117,6 +120,7 @@ public final class QmpdMetrics implements AutoCloseable {
             NodeBinding b = new NodeBinding(node);
             nodes.put(node.nodeName(), b);
             b.attach(node.context());
+            latency.add(node);
         }
     }
 
@@ -127,6 +131,7 @@ public final class QmpdMetrics implements AutoCloseable {
             if (b != null) {
                 b.close();
             }
+            latency.remove(nodeName);
         }
     }
 

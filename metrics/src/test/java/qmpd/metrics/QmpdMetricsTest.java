@@ -90,6 +90,26 @@ class QmpdMetricsTest {
     }
 
     @Test
+    void latencyHistogramCountsEveryRequestOnceInItsBucket() {
+        BlockNode slow = graph.add(new BlockdevOptions.NullCo("slow", 1 << 20, true, 3_000_000, false));   // 3 ms
+        metrics.bindNode(slow);
+        int n = 7;
+        for (int i = 0; i < n; i++) {
+            io(slow, BlockOp.READ, 0, 4096);
+        }
+        String t = text();
+        assertEquals(n, value(t, "qmpd_block_latency_seconds_count", "node=slow", "op=read"));
+        // Cumulative buckets: nothing at or under 2.5 ms, all seven by 5 ms... and by +Inf.
+        assertEquals(0, value(t, "qmpd_block_latency_seconds_bucket", "node=slow", "op=read", "le=0.0025"));
+        assertEquals(n, value(t, "qmpd_block_latency_seconds_bucket", "node=slow", "op=read", "le=+Inf"));
+        double sum = value(t, "qmpd_block_latency_seconds_sum", "node=slow", "op=read");
+        assertTrue(sum >= n * 0.003, "sum " + sum);
+        assertEquals(0, value(t, "qmpd_block_latency_seconds_count", "node=slow", "op=write"));
+        metrics.unbindNode("slow");
+        assertFalse(text().contains("node=\"slow\""), "the histogram goes with the node");
+    }
+
+    @Test
     void nodeMetersDisappearWithTheNodeAndOthersStay() {
         BlockNode a = graph.add(new BlockdevOptions.NullCo("a", 1 << 20, true, 0, false));
         BlockNode b = graph.add(new BlockdevOptions.NullCo("b", 1 << 20, true, 0, false));
@@ -168,6 +188,8 @@ class QmpdMetricsTest {
                 Thread.onSpinWait();
             }
             assertEquals(1, value(text(), "qmpd_nbd_connections", "export=e0"));
+            assertEquals(1, value(text(), "qmpd_nbd_connections_accepted_total", "export=e0"));
+            assertEquals(0, value(text(), "qmpd_nbd_connections_refused_total", "export=e0"));
             client.get().close();
             while (e0.connectionCount() > 0) {
                 ctx.poll(true);

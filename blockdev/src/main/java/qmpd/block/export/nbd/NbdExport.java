@@ -26,6 +26,8 @@ public final class NbdExport implements BlockExport, NbdExportInfo, BlockNode.Co
     private final List<NbdConnection> connections = new ArrayList<>();   // @GlobalState
     private boolean shuttingDown;                                        // @GlobalState
     private Runnable onGone;                                             // @GlobalState
+    private volatile long accepted;   // written by the main loop only, read by scrapes
+    private volatile long refused;    // written by the main loop only, read by scrapes
 
     NbdExport(String id, String name, String description, BlockNode node, boolean writable, NbdServer server) {
         this.id = Objects.requireNonNull(id, "id");
@@ -100,10 +102,24 @@ public final class NbdExport implements BlockExport, NbdExportInfo, BlockNode.Co
     @GlobalState
     boolean connect(NbdConnection c) {
         if (shuttingDown) {
+            refused = refused + 1;   // single writer: the main loop
             return false;
         }
         connections.add(c);
+        accepted = accepted + 1;
         return true;
+    }
+
+    /** Clients that finished a handshake on this export since it was added (a counter; any thread). */
+    @AnyThread
+    public long connectionsAccepted() {
+        return accepted;
+    }
+
+    /** Clients that chose this export while it was shutting down, and were dropped (any thread). */
+    @AnyThread
+    public long connectionsRefused() {
+        return refused;
     }
 
     @GlobalState
