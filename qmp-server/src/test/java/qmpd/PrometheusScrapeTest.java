@@ -134,5 +134,31 @@ class PrometheusScrapeTest {
                 "NBD connections seen");
         awaitValue(promPort, "qmpd_block_latency_seconds_count{job=\"qmpd\",node=\"n0\",op=\"write\"}", v -> v >= 2,
                 "latency histogram count");
+
+        // The Grafana dashboard in docs/: every expression is valid PromQL for this Prometheus, and
+        // every qmpd series it reads exists in a scrape.
+        try (QmpClient c = QmpClient.negotiated(qmp, false)) {
+            QmpClient.ret(c.execute("query-status", null, null));   // so QMP command series exist
+        }
+        String scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        JsonNode dashboard = QmpClient.JSON.readTree(Path.of(System.getProperty("qmpd.root.dir", ".."),
+                "docs", "grafana-qmpd.json").toFile());
+        int checked = 0;
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                String expr = target.get("expr").asText();
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + promPort
+                        + "/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), panel.get("title").asText() + ": " + expr + " -> " + r.body());
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("qmpd_[a-z_]+").matcher(expr);
+                while (m.find()) {
+                    assertTrue(scrape.contains("\n" + m.group()), panel.get("title").asText() + ": no " + m.group());
+                }
+                checked++;
+            }
+        }
+        assertTrue(checked >= 17, "dashboard expressions checked: " + checked);
     }
 }
