@@ -32,6 +32,34 @@ final class NbdClient {
         return ch;
     }
 
+    /** Sends one request header (and {@code payload}, if any); simple replies only. */
+    static void request(SocketChannel ch, int type, long handle, long offset, int length, byte[] payload)
+            throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(28 + (payload == null ? 0 : payload.length));
+        b.putInt(0x25609513).putShort((short) 0).putShort((short) type).putLong(handle).putLong(offset)
+                .putInt(length);
+        if (payload != null) {
+            b.put(payload);
+        }
+        b.flip();
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    /** Reads a simple reply header: {error, handle}. */
+    static int[] simpleReply(SocketChannel ch) throws IOException {
+        ByteBuffer b = read(ch, 16);
+        if (b.getInt(0) != 0x67446698) {
+            throw new IOException("not a simple reply: 0x" + Integer.toHexString(b.getInt(0)));
+        }
+        return new int[] {b.getInt(4), (int) b.getLong(8)};
+    }
+
+    static ByteBuffer readFully(SocketChannel ch, int n) throws IOException {
+        return read(ch, n);
+    }
+
     private static ByteBuffer read(SocketChannel ch, int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);
         while (b.hasRemaining()) {

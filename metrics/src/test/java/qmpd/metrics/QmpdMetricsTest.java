@@ -203,6 +203,80 @@ class QmpdMetricsTest {
     }
 
     @Test
+    void nbdRequestsAreCountedExactlyByCommandWithTheirErrors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        BlockNode d0 = graph.add(new BlockdevOptions.NullCo("d0", 1 << 20, true, 0, false));
+        java.nio.file.Path sock = dir.resolve("nbd.sock");
+        NbdServer nbd = NbdServer.start(ctx, java.net.UnixDomainSocketAddress.of(sock), 0);
+        try {
+            NbdExport e0 = nbd.addExport("e0", "disk", null, d0, true);
+            metrics.bindNode(d0);
+            metrics.bindExport(e0);
+            for (String cmd : List.of("read", "write", "flush", "trim", "block_status", "unknown")) {
+                assertEquals(0, value(text(), "qmpd_nbd_requests_total", "export=e0", "command=" + cmd));
+                assertEquals(0, value(text(), "qmpd_nbd_request_errors_total", "export=e0", "command=" + cmd));
+            }
+            var done = new java.util.concurrent.CompletableFuture<Void>();
+            Thread.ofVirtual().start(() -> {
+                try (var ch = NbdClient.connect(sock, "disk")) {
+                    // 5 reads and 3 writes of 4 KiB, 2 flushes, 1 read past the end (EINVAL),
+                    // 1 command number the protocol lacks (EINVAL), all in flight together.
+                    long h = 1;
+                    for (int i = 0; i < 5; i++) {
+                        NbdClient.request(ch, 0, h++, i * 4096L, 4096, null);
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        NbdClient.request(ch, 1, h++, i * 4096L, 4096, new byte[4096]);
+                    }
+                    NbdClient.request(ch, 3, h++, 0, 0, null);
+                    NbdClient.request(ch, 3, h++, 0, 0, null);
+                    NbdClient.request(ch, 0, h++, (1 << 20) - 512, 4096, null);
+                    NbdClient.request(ch, 42, h++, 0, 0, null);
+                    int errors = 0;
+                    for (int i = 0; i < 12; i++) {
+                        int[] reply = NbdClient.simpleReply(ch);   // {error, handle}
+                        boolean okRead = reply[1] <= 5 && reply[0] == 0;
+                        if (okRead) {
+                            NbdClient.readFully(ch, 4096);
+                        }
+                        errors += reply[0] != 0 ? 1 : 0;
+                    }
+                    assertEquals(2, errors);
+                    done.complete(null);
+                } catch (Throwable t) {
+                    done.completeExceptionally(t);
+                }
+            });
+            while (!done.isDone()) {
+                ctx.poll(false);
+                Thread.onSpinWait();
+            }
+            done.get();
+            while (e0.connectionCount() > 0) {   // the client has closed: let the server see it
+                ctx.poll(true);
+            }
+            String t = text();
+            assertEquals(6, value(t, "qmpd_nbd_requests_total", "export=e0", "node=d0", "command=read"));
+            assertEquals(3, value(t, "qmpd_nbd_requests_total", "export=e0", "command=write"));
+            assertEquals(2, value(t, "qmpd_nbd_requests_total", "export=e0", "command=flush"));
+            assertEquals(1, value(t, "qmpd_nbd_requests_total", "export=e0", "command=unknown"));
+            assertEquals(0, value(t, "qmpd_nbd_requests_total", "export=e0", "command=trim"));
+            assertEquals(1, value(t, "qmpd_nbd_request_errors_total", "export=e0", "command=read"));
+            assertEquals(0, value(t, "qmpd_nbd_request_errors_total", "export=e0", "command=write"));
+            assertEquals(1, value(t, "qmpd_nbd_request_errors_total", "export=e0", "command=unknown"));
+            // The client closed without NBD_CMD_DISC: nothing is counted for it.
+            assertEquals(0, value(t, "qmpd_nbd_requests_total", "export=e0", "command=disc"));
+            // The block layer saw exactly the 5 good reads and 3 writes of 4 KiB.
+            assertEquals(5, value(t, "qmpd_block_operations_total", "node=d0", "op=read"));
+            assertEquals(3 * 4096, value(t, "qmpd_block_bytes_total", "node=d0", "op=write"));
+            metrics.unbindExport("e0");
+            assertFalse(text().contains("export=\"e0\""));
+        } finally {
+            nbd.stop();
+        }
+    }
+
+    @Test
     void qmpSeriesAppearWithTheirFirstCommand() {
         List<QmpCounters.CommandSeries> series = new CopyOnWriteArrayList<>();
         QmpCounters counters = new QmpCounters() {

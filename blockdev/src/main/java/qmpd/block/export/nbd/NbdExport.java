@@ -28,6 +28,7 @@ public final class NbdExport implements BlockExport, NbdExportInfo, BlockNode.Co
     private Runnable onGone;                                             // @GlobalState
     private volatile long accepted;   // written by the main loop only, read by scrapes
     private volatile long refused;    // written by the main loop only, read by scrapes
+    private final NbdRequestCounters requestCounters = new NbdRequestCounters();   // node's home thread
 
     NbdExport(String id, String name, String description, BlockNode node, boolean writable, NbdServer server) {
         this.id = Objects.requireNonNull(id, "id");
@@ -120,6 +121,12 @@ public final class NbdExport implements BlockExport, NbdExportInfo, BlockNode.Co
     @AnyThread
     public long connectionsRefused() {
         return refused;
+    }
+
+    /** What the export's clients asked for and which requests failed (a counter set; any thread reads). */
+    @AnyThread
+    public NbdRequestCounters requestCounters() {
+        return requestCounters;
     }
 
     @GlobalState

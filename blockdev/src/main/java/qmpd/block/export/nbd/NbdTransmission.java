@@ -30,6 +30,7 @@ final class NbdTransmission {
     private final BufferPool buffers = new BufferPool();
     private final ArrayDeque<NbdRequest> free = new ArrayDeque<>();
     private final NbdReplies replies;
+    private final NbdRequestCounters counters;
 
     private State state = State.HEADER;
     private NbdRequest current;          // PAYLOAD: the request being read
@@ -41,6 +42,7 @@ final class NbdTransmission {
         this.structured = structured;
         this.baseAllocation = baseAllocation;
         this.replies = new NbdReplies(conn, structured);
+        this.counters = export.requestCounters();
     }
 
     NbdExport export() {
@@ -84,9 +86,14 @@ final class NbdTransmission {
                     if (magic != Nbd.REQUEST_MAGIC) {
                         // The stream cannot be resynchronised. QEMU 7.2 still answers EINVAL (to
                         // the handle it decoded) before it drops the client; so do we.
-                        fatal(r, String.format("invalid magic (got 0x%x)", magic));
+                        counters.request(NbdRequestCounters.UNREADABLE);
+                        counters.error(NbdRequestCounters.UNREADABLE);
+                        state = State.CLOSED;
+                        replies.error(r, Nbd.EINVAL, String.format("invalid magic (got 0x%x)", magic));
+                        conn.peerClosed();
                         return;
                     }
+                    counters.request(type);
                     header(r);
                     if (state == State.CLOSED || (state == State.HEADER && type == Nbd.CMD_DISC)) {
                         return;
@@ -113,8 +120,14 @@ final class NbdTransmission {
     /** Answers {@code r} with EINVAL, then reads nothing more: the connection closes once replies are out. */
     private void fatal(NbdRequest r, String message) {
         state = State.CLOSED;
-        replies.error(r, Nbd.EINVAL, message);
+        error(r, Nbd.EINVAL, message);
         conn.peerClosed();
+    }
+
+    /** Every error reply goes out here, so that it is counted once. */
+    private void error(NbdRequest r, int nbdErrno, String message) {
+        counters.error(r.type);
+        replies.error(r, nbdErrno, message);
     }
 
     private NbdRequest takeRequest() {
@@ -138,7 +151,7 @@ final class NbdTransmission {
                 // The payload is not read, so the stream is lost: QEMU answers, then disconnects.
                 fatal(r, msg);
             } else {
-                replies.error(r, Nbd.EINVAL, msg);
+                error(r, Nbd.EINVAL, msg);
             }
             return;
         }
@@ -164,7 +177,7 @@ final class NbdTransmission {
         String err = validate(r);
         if (err != null) {
             // QEMU 7.2 answers every rejected request with EINVAL, read-only and past-EOF writes too.
-            replies.error(r, Nbd.EINVAL, err);
+            error(r, Nbd.EINVAL, err);
             return;
         }
         BlockNode node = export.node();
@@ -245,7 +258,7 @@ final class NbdTransmission {
     private void readDone(BlockRequest b) {
         NbdRequest r = (NbdRequest) b.attachment();
         if (b.failed()) {
-            replies.error(r, NbdErrno.fromErrno(b.result()), "read failed: " + Errno.name(b.result()));
+            error(r, NbdErrno.fromErrno(b.result()), "read failed: " + Errno.name(b.result()));
         } else {
             r.data.position(0).limit(r.length);
             replies.readData(r);
@@ -255,7 +268,7 @@ final class NbdTransmission {
     private void genericDone(BlockRequest b) {
         NbdRequest r = (NbdRequest) b.attachment();
         if (b.failed()) {
-            replies.error(r, NbdErrno.fromErrno(b.result()), Errno.name(b.result()));
+            error(r, NbdErrno.fromErrno(b.result()), Errno.name(b.result()));
         } else {
             replies.simple(r, 0);
         }
@@ -272,7 +285,7 @@ final class NbdTransmission {
     private void statusDone(BlockRequest b) {
         NbdRequest r = (NbdRequest) b.attachment();
         if (b.failed()) {
-            replies.error(r, NbdErrno.fromErrno(b.result()), "block status failed: " + Errno.name(b.result()));
+            error(r, NbdErrno.fromErrno(b.result()), "block status failed: " + Errno.name(b.result()));
             return;
         }
         int state = ((b.statusFlags() & BlockRequest.STATUS_DATA) == 0 ? Nbd.STATE_HOLE : 0)
