@@ -140,6 +140,21 @@ class QmpWebSocketTest {
     }
 
     @Test
+    void aMessageMayBeFragmentedAndFramesAreReadInOrder() throws Exception {
+        try (WsClient ws = WsClient.negotiated(port, null)) {
+            // One text message in three frames (a text frame and two continuations).
+            ws.ws.sendText("{\"execute\": \"query-", false).join();
+            ws.ws.sendText("version\", \"id\"", false).join();
+            ws.ws.sendText(": 4}", true).join();
+            assertEquals(4, ws.next().get("id").asInt());
+            // Two commands in one frame are two requests, answered in order, as on a socket.
+            ws.send("{\"execute\": \"query-version\", \"id\": 5} {\"execute\": \"query-status\", \"id\": 6}");
+            assertEquals(5, ws.next().get("id").asInt());
+            assertEquals(6, ws.next().get("id").asInt());
+        }
+    }
+
+    @Test
     void binaryFramesCloseWithUnsupportedDataAndLeaveOthersAlone() throws Exception {
         try (WsClient other = WsClient.negotiated(port, null); WsClient ws = WsClient.negotiated(port, null)) {
             ws.sendBinary("{\"execute\": \"query-version\"}".getBytes());
