@@ -23,7 +23,8 @@ import qmpd.metrics.Scrape;
 import qmpd.qmp.server.QmpServer;
 
 /**
- * The HTTP listener: Prometheus metrics, health checks, and QMP over HTTP (docs/http.md).
+ * The HTTP listener: Prometheus metrics, health checks, QMP over HTTP, the IOThread, node and export
+ * resources, and QMP sessions over a WebSocket; HTTPS with a certificate and key (docs/http.md).
  *
  * <pre>{@code
  * HttpGateway http = new HttpGateway(qmpServer, metrics);
@@ -35,7 +36,8 @@ import qmpd.qmp.server.QmpServer;
  * <p>Threading: start/stop block (up to a few seconds), so call them from the owner's thread, never
  * from an event loop; {@link #setReady} from any thread. Requests are handled on one Vert.x event
  * loop of the gateway's own; nothing there blocks: commands run on the main loop (with the
- * GlobalLock, as for QMP sockets) and scrapes on a Vert.x worker.
+ * GlobalLock, as for QMP sockets) and scrapes on a Vert.x worker. A WebSocket session's
+ * connection runs on the same loop.
  */
 public final class HttpGateway {
     private static final Logger LOG = LoggerFactory.getLogger(HttpGateway.class);

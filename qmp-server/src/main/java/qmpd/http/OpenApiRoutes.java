@@ -38,7 +38,8 @@ final class OpenApiRoutes {
         paths.putObject("/readyz").set("get", op("readyz", "readiness: 200 once start-up options are applied", "health", false)
                 .set("responses", NODES.objectNode().<ObjectNode>set("200", health)
                         .set("503", NODES.objectNode().put("description", "still starting"))));
-        paths.putObject("/metrics").set("get", withErrors(op("metrics", "Prometheus text 0.0.4, or OpenMetrics 1.0 on request", "metrics", true),
+        paths.putObject("/metrics").set("get", withErrors(
+                op("metrics", "Prometheus text 0.0.4, or OpenMetrics 1.0 on request", "metrics", true),
                 "200", content("text/plain", "the scrape", NODES.objectNode().put("type", "string"))));
         paths.putObject("/api/v1/qmp").set("post", withErrors(op("qmp", "run one QMP command object", "qmp", true)
                 .set("requestBody", body(ref("QmpRequest"))), "200", json("the QMP response object", ref("QmpResponse"))));
