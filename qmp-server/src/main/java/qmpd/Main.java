@@ -262,16 +262,22 @@ public final class Main {
         }
         String host = h.args().path("host").asText("127.0.0.1");
         int port = h.args().path("port").asInt();
-        Optional<Path> token = h.args().hasNonNull("token-file")
-                ? Optional.of(Path.of(h.args().get("token-file").asText())) : Optional.empty();
+        Optional<Path> token = pathOption(h, "token-file");
+        Optional<Path> cert = pathOption(h, "tls-cert");
+        Optional<Path> key = pathOption(h, "tls-key");
         HttpGateway g = new HttpGateway(server, metrics);
         try {
-            int actual = g.start(host, port, token);
+            int actual = g.start(host, port, token, cert, key);
             http = g;
-            System.err.println("qmpd: http listening on http://" + host + ":" + actual);
+            System.err.println("qmpd: http listening on " + (cert.isPresent() ? "https" : "http") + "://" + host
+                    + ":" + actual);
         } catch (IOException | IllegalArgumentException e) {
             throw new StartupException(h.source() + ": " + e.getMessage());
         }
+    }
+
+    private static Optional<Path> pathOption(CliOption.HttpOpt h, String name) {
+        return h.args().hasNonNull(name) ? Optional.of(Path.of(h.args().get(name).asText())) : Optional.empty();
     }
 
     /** The HTTP listener's port, or -1 without one. */

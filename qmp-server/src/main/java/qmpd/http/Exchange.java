@@ -41,6 +41,15 @@ final class Exchange {
         loop.runOnContext(v -> task.run());
     }
 
+    /** Runs {@code task} on the loop after {@code delayMs}; returns the timer's id. Loop only. */
+    long timer(long delayMs, Runnable task) {
+        return loop.owner().setTimer(delayMs, id -> task.run());
+    }
+
+    void cancelTimer(long id) {
+        loop.owner().cancelTimer(id);
+    }
+
     HttpServerResponse response() {
         return req.response();
     }

@@ -23,7 +23,8 @@ import qmpd.metrics.Scrape;
 import qmpd.qmp.server.QmpServer;
 
 /**
- * The HTTP listener: Prometheus metrics, health checks, and QMP over HTTP (docs/http.md).
+ * The HTTP listener: Prometheus metrics, health checks, QMP over HTTP, the IOThread, node and export
+ * resources, and QMP sessions over a WebSocket; HTTPS with a certificate and key (docs/http.md).
  *
  * <pre>{@code
  * HttpGateway http = new HttpGateway(qmpServer, metrics);
@@ -35,18 +36,22 @@ import qmpd.qmp.server.QmpServer;
  * <p>Threading: start/stop block (up to a few seconds), so call them from the owner's thread, never
  * from an event loop; {@link #setReady} from any thread. Requests are handled on one Vert.x event
  * loop of the gateway's own; nothing there blocks: commands run on the main loop (with the
- * GlobalLock, as for QMP sockets) and scrapes on a Vert.x worker.
+ * GlobalLock, as for QMP sockets) and scrapes on a Vert.x worker. A WebSocket session's
+ * connection runs on the same loop.
  */
 public final class HttpGateway {
     private static final Logger LOG = LoggerFactory.getLogger(HttpGateway.class);
     /** Requests with a larger body get 413. */
     public static final int DEFAULT_BODY_LIMIT = 1 << 20;
+    private static final int WS_FRAME_LIMIT = 64 << 20;
 
     private final QmpServer qmp;
     private final QmpdMetrics metrics;
     private final int bodyLimit;
     private final QmpRoutes qmpRoutes;
     private final IothreadRoutes iothreadRoutes;
+    private final NodeRoutes nodeRoutes;
+    private final ExportRoutes exportRoutes;
     private final Set<EventStream> streams = ConcurrentHashMap.newKeySet();   // added/removed on the loop
     private volatile boolean ready;
     // Written by start/stop on the owner's thread, read by handlers after the server is published.
@@ -66,6 +71,8 @@ public final class HttpGateway {
         this.bodyLimit = bodyLimit;
         this.qmpRoutes = new QmpRoutes(qmp);
         this.iothreadRoutes = new IothreadRoutes(qmpRoutes);
+        this.nodeRoutes = new NodeRoutes(qmpRoutes);
+        this.exportRoutes = new ExportRoutes(qmpRoutes);
     }
 
     /** What {@code GET /readyz} answers: 200 when true, 503 until then. */
@@ -73,15 +80,32 @@ public final class HttpGateway {
         this.ready = ready;
     }
 
+    /** Plain HTTP: {@link #start(String, int, Optional, Optional)} without TLS. */
+    public int start(String host, int port, Optional<Path> tokenFile) throws IOException {
+        return start(host, port, tokenFile, Optional.empty(), Optional.empty());
+    }
+
     /**
      * Listens on {@code host:port} (port 0 picks a free one) and returns the bound port. With a
      * token file, every route but {@code /healthz} and {@code /readyz} requires
-     * {@code Authorization: Bearer <token>}; without one, only a loopback host is accepted.
+     * {@code Authorization: Bearer <token>}; without one, only a loopback host is accepted. With
+     * a certificate and key (PEM files, both or neither), the listener speaks HTTPS only.
      *
-     * @throws IllegalArgumentException a non-loopback host without a token file
-     * @throws IOException the token file cannot be read or is empty, or the port cannot be bound
+     * @throws IllegalArgumentException a non-loopback host without a token file; only one of
+     *                                  certificate and key
+     * @throws IOException the token file cannot be read or is empty; a TLS file is missing,
+     *                     unreadable or not PEM, or the key does not match the certificate; the
+     *                     port cannot be bound
      */
-    public int start(String host, int port, Optional<Path> tokenFile) throws IOException {
+    public int start(String host, int port, Optional<Path> tokenFile, Optional<Path> tlsCert, Optional<Path> tlsKey)
+            throws IOException {
+        if (tlsCert.isPresent() != tlsKey.isPresent()) {
+            throw new IllegalArgumentException("tls-cert and tls-key must be given together");
+        }
+        return start(host, port, tokenFile, tlsCert.map(c -> new TlsFiles(c, tlsKey.get())));
+    }
+
+    private int start(String host, int port, Optional<Path> tokenFile, Optional<TlsFiles> tls) throws IOException {
         if (server != null) {
             throw new IllegalStateException("HTTP gateway already started");
         }
@@ -93,9 +117,24 @@ public final class HttpGateway {
         this.token = t;
         Vertx v = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2));
         Context ctx = v.getOrCreateContext();
+        HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port)
+                // WebSocket messages are limited to bodyLimit by the QMP session, which closes with
+                // 1009 and a reason. Vert.x's own frame limit drops the connection without a close
+                // frame, so it is set to what a socket client may make the server hold anyway
+                // (QMP's 64 MiB token limit) and only ever trips for frames beyond that.
+                .setMaxWebSocketFrameSize(Math.max(bodyLimit, WS_FRAME_LIMIT))
+                .setMaxWebSocketMessageSize(Math.max(bodyLimit, WS_FRAME_LIMIT));
+        if (tls.isPresent()) {
+            try {
+                tls.get().check(v);
+            } catch (IOException e) {
+                v.close();
+                throw e;
+            }
+            options.setSsl(true).setKeyCertOptions(tls.get().options());
+        }
         try {
-            HttpServer s = v.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-                    .requestHandler(this::handle);
+            HttpServer s = v.createHttpServer(options).requestHandler(this::handle);
             this.vertx = v;
             this.loop = ctx;
             this.server = s;
@@ -105,7 +144,8 @@ public final class HttpGateway {
             v.close();
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        LOG.info("event=http-listening host={} port={} auth={}", host, server.actualPort(), t != null);
+        LOG.info("event=http-listening host={} port={} auth={} tls={}", host, server.actualPort(), t != null,
+                tls.isPresent());
         return server.actualPort();
     }
 
@@ -180,11 +220,39 @@ public final class HttpGateway {
             only(ex, m, HttpMethod.GET, () -> events(ex));
         } else if (path.equals("/api/v1/openapi.json")) {
             only(ex, m, HttpMethod.GET, () -> ex.sendJson(200, OpenApi.document(qmp.registry())));
-        } else if (path.equals("/api/v1/iothreads") || path.startsWith("/api/v1/iothreads/")) {
+        } else if (path.equals("/api/v1/qmp-ws")) {
+            only(ex, m, HttpMethod.GET, () -> webSocket(ex));
+        } else if (isUnder(path, "/api/v1/iothreads")) {
             iothreadRoutes.handle(ex, m, path.substring("/api/v1/iothreads".length()));
+        } else if (isUnder(path, "/api/v1/nodes")) {
+            nodeRoutes.handle(ex, m, path.substring("/api/v1/nodes".length()));
+        } else if (isUnder(path, "/api/v1/exports")) {
+            exportRoutes.handle(ex, m, path.substring("/api/v1/exports".length()));
         } else {
             ex.sendError(404, "GenericError", "No such resource: " + path);
         }
+    }
+
+    private static boolean isUnder(String path, String collection) {
+        return path.equals(collection) || path.startsWith(collection + "/");
+    }
+
+    /**
+     * {@code GET /api/v1/qmp-ws} with a WebSocket upgrade: a QMP session, one message per text
+     * frame, served by the QMP server's own connection code (greeting, negotiation, events).
+     */
+    private void webSocket(Exchange ex) {
+        if (!ex.req.canUpgradeToWebSocket()) {
+            ex.sendError(400, "GenericError", "This path takes a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)");
+            return;
+        }
+        ex.req.toWebSocket().onComplete(ar -> {
+            if (ar.succeeded()) {
+                qmp.serveWebSocket(ar.result(), bodyLimit);   // on this loop, before any frame is read
+            } else {
+                LOG.debug("event=websocket-upgrade-failed error={}", ar.cause().toString());
+            }
+        });
     }
 
     /** Runs {@code action} for {@code allowed}, else 405 with an Allow header. */

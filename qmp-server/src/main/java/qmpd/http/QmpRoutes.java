@@ -50,6 +50,38 @@ final class QmpRoutes {
     }
 
     /**
+     * Runs {@code command} with {@code args} (null: none); the return value goes to {@code then},
+     * an error to {@code failed}, both on the gateway's loop.
+     */
+    void call(Exchange ex, String command, ObjectNode args, Consumer<JsonNode> then, Consumer<QmpReply> failed) {
+        ObjectNode request = JsonNodeFactory.instance.objectNode().put("execute", command);
+        if (args != null) {
+            request.set("arguments", args);
+        }
+        run(ex, request, reply -> {
+            if (reply.outcome().equals(QmpReply.OK)) {
+                then.accept(reply.response().get("return"));
+            } else {
+                failed.accept(reply);
+            }
+        });
+    }
+
+    /** As {@link #call(Exchange, String, ObjectNode, Consumer, Consumer)}; an error goes to the client. */
+    void call(Exchange ex, String command, ObjectNode args, Consumer<JsonNode> then) {
+        call(ex, command, args, then, reply -> sendReplyError(ex, reply));
+    }
+
+    /** A failed command's QMP error object, with the status of its class. */
+    static void sendReplyError(Exchange ex, QmpReply reply) {
+        ex.sendJson(HttpErrors.status(reply.outcome()), reply.response());
+    }
+
+    QmpServer server() {
+        return qmp;
+    }
+
+    /**
      * Executes and hands the reply to {@code send} on the gateway's loop (the stage completes on the
      * main loop, which must not format HTTP responses); fires the shutdown hook once a {@code quit}
      * reply is out.

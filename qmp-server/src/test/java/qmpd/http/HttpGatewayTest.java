@@ -180,7 +180,9 @@ class HttpGatewayTest {
         try {
             assertEquals(200, send(secured, "GET", "/healthz", null, null).statusCode());
             assertEquals(503, send(secured, "GET", "/readyz", null, null).statusCode());
-            for (String path : new String[] {"/metrics", "/api/v1/events", "/api/v1/openapi.json", "/api/v1/iothreads"}) {
+            for (String path : new String[] {"/metrics", "/api/v1/events", "/api/v1/openapi.json", "/api/v1/iothreads",
+                "/api/v1/iothreads/x", "/api/v1/nodes", "/api/v1/nodes/x", "/api/v1/nodes/x/stats", "/api/v1/exports",
+                "/api/v1/exports/x", "/api/v1/qmp-ws"}) {
                 HttpResponse<String> r = send(secured, "GET", path, null, null);
                 assertError(r, 401, "GenericError");
                 assertEquals("Bearer", r.headers().firstValue("WWW-Authenticate").orElseThrow());
@@ -191,6 +193,13 @@ class HttpGatewayTest {
             assertEquals(200, send(secured, "POST", "/api/v1/qmp", "{\"execute\": \"query-version\"}", "s3cret-token")
                     .statusCode());
             assertEquals(200, send(secured, "GET", "/metrics", null, "s3cret-token").statusCode());
+            for (String[] mr : new String[][] {{"POST", "/api/v1/nodes"}, {"DELETE", "/api/v1/nodes/x"},
+                {"POST", "/api/v1/exports"}, {"DELETE", "/api/v1/exports/x"}, {"PATCH", "/api/v1/iothreads/x"}}) {
+                assertError(send(secured, mr[0], mr[1], "{}", null), 401, "GenericError");
+            }
+            // With the token, the request reaches the route (here: the iothread does not exist).
+            assertError(send(secured, "PATCH", "/api/v1/iothreads/x", "{\"poll-grow\": 2}", "s3cret-token"),
+                    404, "DeviceNotFound");
         } finally {
             secured.stop();
         }
@@ -275,7 +284,7 @@ class HttpGatewayTest {
         HttpResponse<String> r = send("GET", "/api/v1/openapi.json", null);
         assertEquals(200, r.statusCode());
         JsonNode doc = json(r);
-        assertEquals("3.1.0", doc.get("openapi").asText());
+        assertEquals("3.0.3", doc.get("openapi").asText());
         for (String name : qmp.server.registry().names()) {
             assertTrue(doc.get("paths").has("/api/v1/commands/" + name), name);
         }
@@ -302,7 +311,33 @@ class HttpGatewayTest {
         assertError(send("GET", "/api/v1/iothreads/io1", null), 404, "DeviceNotFound");
         r = send("PUT", "/api/v1/iothreads/io1", "{}");
         assertError(r, 405, "GenericError");
-        assertEquals("GET, DELETE", r.headers().firstValue("Allow").orElseThrow());
+        assertEquals("GET, PATCH, DELETE", r.headers().firstValue("Allow").orElseThrow());
+    }
+
+    @Test
+    void patchTunesAnIothreadsPollingAndIsAllOrNothing() throws Exception {
+        assertEquals(201, send("POST", "/api/v1/iothreads", "{\"id\": \"io3\"}").statusCode());
+        HttpResponse<String> r = send("PATCH", "/api/v1/iothreads/io3",
+                "{\"poll-max-ns\": 12345, \"poll-grow\": 4, \"poll-shrink\": 3, \"aio-max-batch\": 16}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(12345, json(r).get("poll-max-ns").asLong());
+        assertEquals(4, json(r).get("poll-grow").asLong());
+        assertEquals(3, json(r).get("poll-shrink").asLong());
+        assertEquals(16, json(r).get("aio-max-batch").asLong());
+        // The change is real: qom-get over QMP sees it.
+        r = send("POST", "/api/v1/commands/qom-get", "{\"path\": \"/objects/io3\", \"property\": \"poll-max-ns\"}");
+        assertEquals(12345, json(r).asLong());
+
+        // Bad values, unknown or read-only members, bad bodies: 400 and nothing changed.
+        for (String bad : new String[] {"{\"poll-grow\": 5, \"poll-max-ns\": -1}", "{\"poll-grow\": 5, \"poll-shrink\": \"x\"}",
+            "{\"poll-grow\": 5, \"poll-max-ns\": 1.5}", "{\"poll-grow\": 5, \"id\": \"io4\"}",
+            "{\"poll-grow\": 5, \"thread-pool-max\": 4}", "{\"poll-grow\": 99999999999999999999}", "{}", "[]", "7", ""}) {
+            assertError(send("PATCH", "/api/v1/iothreads/io3", bad), 400, "GenericError");
+        }
+        assertError(send("PATCH", "/api/v1/iothreads/io3", "{\"poll-grow\": "), 400, "GenericError");
+        assertEquals(4, json(send("GET", "/api/v1/iothreads/io3", null)).get("poll-grow").asLong());
+        assertError(send("PATCH", "/api/v1/iothreads/nope", "{\"poll-grow\": 1}"), 404, "DeviceNotFound");
+        assertEquals(204, send("DELETE", "/api/v1/iothreads/io3", null).statusCode());
     }
 
     @Test

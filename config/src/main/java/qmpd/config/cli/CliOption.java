@@ -44,7 +44,7 @@ public sealed interface CliOption {
     /** {@code --monitor}: MonitorOptions ({@code chardev}, {@code mode}, {@code pretty}, {@code id}). */
     record MonitorOpt(ObjectNode args, String source) implements CliOption {}
 
-    /** {@code --http}: qmpd's REST and metrics listener ({@code host}, {@code port}, {@code token-file}). */
+    /** {@code --http}: qmpd's REST and metrics listener ({@code host}, {@code port}, {@code token-file}, {@code tls-cert}, {@code tls-key}). */
     record HttpOpt(ObjectNode args, String source) implements CliOption {}
 
     /** {@code -T/--trace}: accepted for compatibility; qmpd has no trace events. */

@@ -350,7 +350,9 @@ public final class CommandLine {
                                              block devices, NBD server and exports that a YAML or
                                              JSON file declares, at this point of the command line
                       --http [host=<host>,]port=<port>[,token-file=<file>]
+                             [,tls-cert=<pem>,tls-key=<pem>]
                                              serve the REST API and /metrics over HTTP
+                                             (HTTPS only, with a certificate and key)
                       --state-file <path>    keep qmpd's state in <path>
 
                     Every option that takes key=value pairs also takes a JSON object:

@@ -148,7 +148,9 @@ public final class OptionSchemas {
     public static final Schema.Struct HTTP = struct("HttpOptions",
             opt("host", STR),
             req("port", UINT16),
-            opt("token-file", STR));
+            opt("token-file", STR),
+            opt("tls-cert", STR),
+            opt("tls-key", STR));
 
     // ---- helpers ----
 

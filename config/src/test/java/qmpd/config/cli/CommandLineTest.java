@@ -567,6 +567,10 @@ class CommandLineTest {
         assertEquals(q("{'host':'127.0.0.1','port':8080,'token-file':'/etc/qmpd/token'}"),
                 json(run("--http", "host=127.0.0.1,port=8080,token-file=/etc/qmpd/token").getFirst()));
         assertEquals(q("{'port':9000}"), json(run("--http={\"port\":9000}").getFirst()));
+        assertEquals(q("{'port':9443,'tls-cert':'/etc/qmpd/cert.pem','tls-key':'/etc/qmpd/key.pem'}"),
+                json(run("--http", "port=9443,tls-cert=/etc/qmpd/cert.pem,tls-key=/etc/qmpd/key.pem").getFirst()));
+        assertEquals("qmpd: --http port=1,tls-cert: Expected '=' after parameter 'tls-cert'",
+                error("--http", "port=1,tls-cert"));
         assertEquals("qmpd: --http port=70000: Parameter 'port' expects uint16_t", error("--http", "port=70000"));
         assertEquals("qmpd: --http host=h: Parameter 'port' is missing", error("--http", "host=h"));
         assertEquals("qmpd: --http 8080: Invalid parameter '8080'", error("--http", "8080"));   // no implied key

@@ -86,7 +86,8 @@ public final class Monitor {
 
     private void serve(NetSocket socket) {
         LOG.debug("event=client-connected monitor={}", id);
-        active = new QmpConnection(this, socket, context);
+        active = new QmpConnection(server, new SocketTransport(socket, options.pretty(), id), context,
+                this::connectionClosed);
         server.stats().clientConnected();
         ObjectNode greeting = server.greeting();
         active.start(greeting);

@@ -4,21 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.NetSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Consumer;
 import qmpd.qmp.QmpEvents;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.QmpContext;
 import qmpd.qmp.json.JsonStreamer;
-import qmpd.qmp.json.QmpJsonWriter;
 
 /**
- * One client of one monitor, from greeting to close (QEMU monitor/qmp.c). Input is fed to the
+ * One QMP client, from greeting to close (QEMU monitor/qmp.c): a monitor socket's client, or a
+ * WebSocket's; the {@link QmpTransport} is the only difference. Input is fed to the
  * JSON streamer byte by byte so the connection can stop reading exactly at the end of a request,
  * as QEMU's one-byte reads do:
  * <ul>
@@ -34,16 +31,17 @@ import qmpd.qmp.json.QmpJsonWriter;
  * on the connection's Vert.x context.
  */
 final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
-    private static final Logger LOG = LoggerFactory.getLogger(QmpConnection.class);
     static final int QUEUE_MAX = 8;
 
     /** A queued in-band item: a parsed value, or the parse error that replaced it. */
     private record Pending(JsonNode request, String parseError) {
     }
 
-    private final Monitor monitor;
-    private final NetSocket socket;
+    private final QmpServer server;
+    private final QmpTransport transport;
     private final Context context;
+    /** Told once when the client is gone (the monitor serves its next client). */
+    private final Consumer<QmpConnection> onClosed;
     private final JsonStreamer streamer = new JsonStreamer(this::onValue);
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private Runnable unlisten = () -> { };
@@ -57,49 +55,30 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     /** The client shut down its writing side; context thread only. */
     private boolean inputEnded;
 
-    QmpConnection(Monitor monitor, NetSocket socket, Context context) {
-        this.monitor = monitor;
-        this.socket = socket;
+    QmpConnection(QmpServer server, QmpTransport transport, Context context, Consumer<QmpConnection> onClosed) {
+        this.server = server;
+        this.transport = transport;
         this.context = context;
+        this.onClosed = onClosed;
     }
 
-    /** Greets the client and starts reading. */
+    /** Greets the client and starts reading (the transport was paused until now). */
     void start(ObjectNode greeting) {
-        socket.handler(this::onData);
-        socket.closeHandler(v -> onClose());
-        allowHalfClose();
-        socket.exceptionHandler(e -> LOG.debug("event=socket-error monitor={} error={}", monitor.id(), e.toString()));
-        unlisten = monitor.server().events().listen(this);
+        transport.start(this::onData, this::onInputEnded, this::onClose);
+        unlisten = server.events().listen(this);
         send(greeting);
-        socket.resume();
+        transport.resume();
     }
 
-    /**
-     * A client may send its commands and shut down its writing side ({@code printf ... | socat -
-     * UNIX-CONNECT:...}); QEMU still answers them, then closes. Netty closes at once on EOF unless
-     * half-closure is allowed, and Vert.x exposes neither the option nor the input-shutdown event
-     * publicly, hence its internal socket interface (the event arrives on this connection's context).
-     * Netty's NIO transport honours half-closure for TCP only: a UNIX socket client that shuts
-     * down its writing side is still closed at once, so on UNIX sockets clients keep their
-     * writing side open until they have their replies (socat: keep stdin open).
-     */
-    private void allowHalfClose() {
-        if (socket instanceof io.vertx.core.internal.net.NetSocketInternal internal) {
-            internal.channelHandlerContext().channel().config()
-                    .setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
-            internal.eventHandler(evt -> {
-                if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
-                    inputEnded = true;
-                    closeIfDone();
-                }
-            });
-        }
+    private void onInputEnded() {
+        inputEnded = true;
+        closeIfDone();
     }
 
     /** After the client's EOF: close once every request it sent has been answered. */
     private void closeIfDone() {
         if (inputEnded && !closed && !busy && !suspended && queue.isEmpty() && (input == null || inputPos >= input.length())) {
-            socket.end();   // flushes the replies already written, then closes
+            transport.end();   // flushes the replies already written, then closes
         }
     }
 
@@ -153,14 +132,14 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     private void suspend() {
         if (!suspended) {
             suspended = true;
-            socket.pause();
+            transport.pause();
         }
     }
 
     private void resume() {
         if (suspended) {
             suspended = false;
-            socket.resume();
+            transport.resume();
             // Runs later so a long pipeline never recurses through reply -> resume -> feed.
             context.runOnContext(v -> pump());
         }
@@ -170,11 +149,11 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
     private void onValue(JsonNode value, String error) {
         if (value != null && QmpDispatcher.isOob(value)) {
             RequestContext rc = new RequestContext();
-            monitor.server().dispatcher().dispatch(value, rc, oobEnabled)
+            server.dispatcher().dispatch(value, rc, oobEnabled)
                     .whenComplete((rsp, e) -> context.runOnContext(v -> {
                         io.vertx.core.Future<Void> written = send(rsp);
                         if (rc.shutdownRequested) {
-                            written.onComplete(ar -> monitor.server().fireShutdown());
+                            written.onComplete(ar -> server.fireShutdown());
                         }
                     }));
             return;
@@ -201,7 +180,7 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         CompletionStage<ObjectNode> response = next.parseError != null
                 ? java.util.concurrent.CompletableFuture.completedFuture(
                         QmpDispatcher.errorResponse(null, "GenericError", next.parseError))
-                : monitor.server().dispatcher().dispatch(next.request, rc, oobEnabled);
+                : server.dispatcher().dispatch(next.request, rc, oobEnabled);
         response.whenComplete((rsp, e) -> context.runOnContext(v -> finish(rsp, oobAtStart, rc)));
     }
 
@@ -210,7 +189,7 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         io.vertx.core.Future<Void> written = send(rsp);
         if (rc.shutdownRequested) {
             // quit: the reply goes out first, then the owner's hook stops the daemon.
-            written.onComplete(ar -> monitor.server().fireShutdown());
+            written.onComplete(ar -> server.fireShutdown());
             return;
         }
         if (!oobAtStart) {
@@ -231,12 +210,12 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
 
         @Override
         public QmpEvents events() {
-            return monitor.server().events();
+            return server.events();
         }
 
         @Override
         public CommandRegistry registry() {
-            return monitor.server().registry();
+            return server.registry();
         }
 
         @Override
@@ -245,18 +224,17 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         }
     }
 
-    /** Writes one message; QEMU ends each with a newline and turns every newline into CRLF. */
+    /** Writes one message in the transport's format. */
     io.vertx.core.Future<Void> send(ObjectNode message) {
         if (closed || message == null) {
             return io.vertx.core.Future.succeededFuture();
         }
-        String text = QmpJsonWriter.write(message, monitor.options().pretty()) + "\n";
-        return socket.write(Buffer.buffer(text.replace("\n", "\r\n").getBytes(StandardCharsets.US_ASCII)));
+        return transport.send(message);
     }
 
     /** Closes the connection from the server side (shutdown). */
     void close() {
-        context.runOnContext(v -> socket.close());
+        context.runOnContext(v -> transport.close());
     }
 
     /** QEMU's CHR_EVENT_CLOSED: queued requests are dropped, a running one finishes unheard. */
@@ -265,6 +243,6 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         queue.clear();
         input = null;
         unlisten.run();
-        monitor.connectionClosed(this);
+        onClosed.accept(this);
     }
 }

@@ -103,6 +103,27 @@ public final class QmpServer implements AutoCloseable {
         return dispatcher.execute(request, ctx, false).thenApply(r -> r.withShutdown(ctx.shutdownRequested()));
     }
 
+    /**
+     * Serves one QMP session over {@code ws} (an accepted WebSocket, e.g. the HTTP gateway's
+     * {@code /api/v1/qmp-ws}): greeting, capabilities negotiation, commands and events exactly as
+     * on a monitor socket, through the same dispatcher. Unlike a socket monitor, any number of
+     * WebSocket sessions run at once, each with its own negotiation state. Call it on the
+     * WebSocket's context, before returning to it (so no frame arrives before the session reads).
+     *
+     * @param maxMessage the longest text message accepted; a longer one closes the WebSocket (1009)
+     */
+    public void serveWebSocket(io.vertx.core.http.ServerWebSocket ws, long maxMessage) {
+        Context ctx = Vertx.currentContext();
+        if (ctx == null) {
+            throw new IllegalStateException("serveWebSocket must run on the WebSocket's Vert.x context");
+        }
+        ws.pause();
+        stats.clientConnected();
+        QmpConnection c = new QmpConnection(this, new WebSocketTransport(ws, maxMessage), ctx, closed -> stats.clientDisconnected());
+        LOG.debug("event=websocket-client-connected client={}", ws.remoteAddress());
+        c.start(greeting());
+    }
+
     /** The greeting: the same version object {@code query-version} returns, and {@code oob}. */
     ObjectNode greeting() {
         ObjectNode g = Json.mapper().createObjectNode();
