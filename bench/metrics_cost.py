@@ -19,9 +19,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nbd_bench  # noqa: E402
+from lib import fio, proc, targets  # noqa: E402
 
-ROOT = nbd_bench.ROOT
+ROOT = proc.ROOT
 
 
 def free_port():
@@ -46,24 +46,25 @@ def run(metrics_on, args, workdir):
     sock = os.path.join(workdir, "qmpd.sock")
     if os.path.exists(sock):
         os.unlink(sock)
-    cmd = [os.path.join(ROOT, "bin", "qmpd")] + nbd_bench.qsd_args("null", None, 1 << 30, sock, True)
+    cmd = [os.path.join(ROOT, "bin", "qmpd")] + targets.qsd_args("null", None, 1 << 30, sock, True)
     port = free_port()
     if metrics_on:
         cmd += ["--http", f"host=127.0.0.1,port={port}"]
     with open(os.path.join(workdir, "qmpd.log"), "a") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+        server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
         stop = threading.Event()
         counts = [0]
         try:
-            nbd_bench.wait_socket(sock, proc, 60)
+            proc.wait_socket(sock, server, 60)
             t = None
             if metrics_on:
                 t = threading.Thread(target=scraper, args=(port, args.scrape_ms / 1000.0, stop, counts), daemon=True)
                 t.start()
-            r = nbd_bench.fio(f"nbd+unix:///disk0?socket={sock}", "randread", 32, args.runtime, workdir)
+            r = fio.run(fio.by_key("randread-4k-qd32"), args.runtime, workdir,
+                      nbd_uri=f"nbd+unix:///disk0?socket={sock}", ramp=1)
         finally:
             stop.set()
-            nbd_bench.stop(proc)
+            proc.stop(server)
     return r["iops"], counts[0]
 
 
