@@ -112,6 +112,19 @@ def loadavg():
     return os.getloadavg()[0]
 
 
+def busy_cpus(seconds=1.0):
+    """How many CPUs' worth of time the whole machine spent busy (not idle or iowait) over a short
+    sample: what other work there is before the suite starts its own."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return round(((t1 - t0) - (i1 - i0)) / max(1, t1 - t0) * os.cpu_count(), 2)
+
+
 # ---------------------------------------------------------------------------------------------
 # NBD data path
 
@@ -163,7 +176,7 @@ def run_backend(backend, a, workdir, workloads, runs, target_info):
                 for w in workloads:
                     try:
                         measure(t, w, each, workdir)
-                    except RuntimeError as e:
+                    except (RuntimeError, subprocess.SubprocessError, ValueError, KeyError) as e:
                         log(f"  warm-up {w.key}: {e}")
         for rnd in range(a.rounds):
             if image:
@@ -179,7 +192,7 @@ def run_backend(backend, a, workdir, workloads, runs, target_info):
                         log(f"r{rnd + 1} {backend:4s} {w.key:18s} {t.name:11s} {row['iops']:>9.0f} IOPS "
                             f"{row['bw_mib_s']:>7.1f} MiB/s p99 {row['p99_us']:>8.1f} us"
                             + (f" cpu {row['server_cpu_us_per_io']:.1f} us/io" if t.server else ""))
-                    except (RuntimeError, subprocess.SubprocessError) as e:
+                    except (RuntimeError, subprocess.SubprocessError, ValueError, KeyError) as e:
                         row["error"] = str(e)
                         if not t.alive():
                             t.failed = (f"exited with {t.proc.returncode} during {w.key}; "
@@ -250,9 +263,16 @@ def run_startup(a, workdir, repeats):
         finally:
             proc.stop(p)
         log(f"embedded default: greeting after {starts[-1]:.3f} s, idle RSS {rss[-1] >> 10} MiB")
-    return {"command": " ".join(targets.qmpd_command(a.qmpd_cmd)) + "   (no arguments)",
-            "start_to_greeting_s": [round(s, 3) for s in starts], "idle_rss_kib": rss,
-            "idle_after_s": a.idle_s}
+    doc = {"command": " ".join(targets.qmpd_command(a.qmpd_cmd)) + "   (no arguments)",
+           "start_to_greeting_s": [round(s, 3) for s in starts], "idle_rss_kib": rss,
+           "idle_after_s": a.idle_s}
+    if not a.qmpd_cmd:
+        # What bin/qmpd spends before exec'ing java (JDK lookup, staleness check): part of the above.
+        t0 = time.monotonic()
+        subprocess.run(["bash", "-c", f". '{ROOT}/bin/lib/common.sh' && qmpd_find_jdk && qmpd_find_maven && "
+                        f"qmpd_build_if_stale '{ROOT}'"], check=True, stdout=subprocess.DEVNULL)
+        doc["wrapper_s"] = round(time.monotonic() - t0, 3)
+    return doc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,6 +315,12 @@ def parse_args(argv):
     return a
 
 
+def shown_path(path):
+    """path relative to the repository when inside it (as docs/ quotes it), else absolute."""
+    path = os.path.abspath(path)
+    return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
+
+
 def write_outputs(doc, out_dir, update_docs):
     os.makedirs(out_dir, exist_ok=True)
     stamp = doc["started"].replace(":", "").replace("-", "")[:13]
@@ -304,7 +330,7 @@ def write_outputs(doc, out_dir, update_docs):
         f.write("\n")
     img_dir = os.path.join(ROOT, "docs", "img") if update_docs else out_dir
     img_rel = "img" if update_docs else "."
-    md = report.render(doc, img_dir, img_rel, os.path.relpath(path, ROOT) if update_docs else path)
+    md = report.render(doc, img_dir, img_rel, shown_path(path))
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write(md)
     if update_docs:
@@ -320,7 +346,7 @@ def main(argv=None):
         out = a.out or os.path.dirname(os.path.abspath(a.report_only))
         os.makedirs(out, exist_ok=True)
         md = report.render(doc, os.path.join(ROOT, "docs", "img") if not a.no_docs else out,
-                           "img" if not a.no_docs else ".", os.path.relpath(os.path.abspath(a.report_only), ROOT))
+                           "img" if not a.no_docs else ".", shown_path(a.report_only))
         with open(os.path.join(out, "report.md"), "w") as f:
             f.write(md)
         if not a.no_docs:
@@ -330,6 +356,7 @@ def main(argv=None):
 
     t_start = time.monotonic()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = {"loadavg_1min": loadavg(), "busy_cpus": busy_cpus()}
     ensure_tools(not a.no_install, need_maven=not a.no_build)
     if not a.no_build:
         proc.build()
@@ -340,8 +367,12 @@ def main(argv=None):
                         else os.path.join(ROOT, "docs", "bench"))
 
     jobs = sum(len(targets.for_backend(b, a.targets, "/", "x", a.size)) for b in a.backends) * len(all_workloads)
-    log(f"{jobs} fio jobs x {a.rounds} rounds x {a.runtime} s, qmpd warm-up {a.warmup:g} s per back-end; "
-        f"load average {loadavg():.2f} on {os.cpu_count()} CPUs")
+    # About 0.6 s per fio job goes to starting fio and its probe connection; JVM starts ~2-4 s each.
+    estimate = (jobs * a.rounds * (a.runtime + 0.6) + len(a.backends) * (a.warmup + 10)
+                + (0 if a.skip_qmp else 2 * a.rounds * 2 * (a.qmp_seconds + 0.8) + a.warmup + 25))
+    log(f"{jobs} fio jobs x {a.rounds} rounds x {a.runtime} s, qmpd warm-up {a.warmup:g} s per back-end: "
+        f"about {estimate / 60:.0f} min; before the start {before['busy_cpus']} of {os.cpu_count()} CPUs were busy "
+        f"(load average {before['loadavg_1min']:.2f})")
     doc = {"suite": 1, "mode": "smoke" if a.smoke else "full", "started": started,
            "settings": {"rounds": a.rounds, "runtime_s": a.runtime, "warmup_s": a.warmup, "size": a.size,
                         "backends": a.backends, "targets": a.targets, "workloads": [w.key for w in all_workloads],
@@ -349,7 +380,7 @@ def main(argv=None):
            "workloads": {w.key: {"label": w.label, "rw": w.rw, "bs": w.bs, "iodepth": w.iodepth,
                                  "numjobs": w.numjobs, "pinned": w.pinned, "rwmixread": w.rwmixread}
                          for w in all_workloads},
-           "machine": machine(), "versions": versions(java), "loadavg_start": loadavg()}
+           "machine": machine(), "versions": versions(java), "before": before, "loadavg_start": loadavg()}
     workdir = tempfile.mkdtemp(prefix="qmpd-bench-")
     try:
         runs, target_info = [], {}
@@ -357,8 +388,16 @@ def main(argv=None):
             run_backend(backend, a, workdir, all_workloads, runs, target_info)
         doc["nbd"] = {"runs": runs, "targets": target_info}
         if not a.skip_qmp:
-            doc["qmp"] = run_qmp(a, java, classpath, workdir)
-            doc["startup"] = run_startup(a, workdir, 1 if a.smoke else 3)
+            try:
+                doc["qmp"] = run_qmp(a, java, classpath, workdir)
+            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as e:
+                log(f"QMP benchmark failed: {e}")
+                doc["qmp_error"] = str(e)
+            try:
+                doc["startup"] = run_startup(a, workdir, 1 if a.smoke else 3)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                log(f"start-up measurement failed: {e}")
+                doc["startup_error"] = str(e)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     doc["loadavg_end"] = loadavg()

@@ -14,7 +14,7 @@ def _nice_max(v):
     if v <= 0:
         return 1.0
     exp = 10 ** math.floor(math.log10(v))
-    for m in (1, 2, 2.5, 5, 10):
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if v <= m * exp:
             return m * exp
     return 10 * exp
@@ -29,7 +29,7 @@ def _panel(x0, title, unit, series):
         val = vmax * i / 4
         y = MT + ph - ph * i / 4
         out.append(f'<line x1="{x0 + ML}" y1="{y:.1f}" x2="{x0 + ML + pw}" y2="{y:.1f}" stroke="#ddd"/>')
-        label = f"{val / 1000:g}k" if vmax >= 10000 else f"{val:g}"
+        label = "0" if val == 0 else (f"{val / 1000:g}k" if vmax >= 10000 else f"{val:g}")
         out.append(f'<text x="{x0 + ML - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     for i, d in enumerate(DEPTHS):
         x = x0 + ML + pw * (i + 0.5) / len(DEPTHS)
@@ -70,12 +70,16 @@ def queue_depth_plot(doc, backend, rw, img_dir):
             p99.append((t, b))
     if not iops or max(len(p) for _, p in iops) < 2:
         return None
+    unit = "p99 completion latency (µs)"
+    if max(v for _, pts in p99 for _, v in pts) > 5000:
+        p99 = [(t, [(i, v / 1000.0) for i, v in pts]) for t, pts in p99]
+        unit = "p99 completion latency (ms)"
     total_w = 2 * W + 130
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{H}" '
              f'font-family="sans-serif" font-size="11">',
              f'<rect width="{total_w}" height="{H}" fill="white"/>']
     parts += _panel(0, f"4k {rw}, {backend}: IOPS", "IOPS (median)", iops)
-    parts += _panel(W, f"4k {rw}, {backend}: p99 latency", "p99 completion latency (µs)", p99)
+    parts += _panel(W, f"4k {rw}, {backend}: p99 latency", unit, p99)
     for k, (t, _) in enumerate(iops):
         y = MT + 10 + 18 * k
         color = COLORS.get(t, "#9467bd")
