@@ -72,7 +72,8 @@ def _ratio_goal(doc, text, backend, workload, key, other, op, limit):
         return goal
     ratio = qa[key]["median"] / qb[key]["median"]
     per_round = _round_ratios(doc, backend, "qmpd", other, workload, key)
-    goal.update(ratio=ratio, met=ratio <= limit if op == "<=" else ratio >= limit,
+    unit = {"server_cpu_us_per_io": "µs/IO", "iops": "IOPS", "bw_mib_s": "MiB/s"}[key]
+    goal.update(ratio=ratio, met=ratio <= limit if op == "<=" else ratio >= limit, unit=unit,
                 qmpd=qa[key]["median"], peer=qb[key]["median"],
                 round_ratios=[min(per_round), max(per_round)] if per_round else None)
     return goal
@@ -101,7 +102,7 @@ def goals(doc):
             g = {"goal": f"QMP query-version round trips, {label}: rate vs QSD", "limit": ">= 3.0x"}
             if a and b and b["rate"]["median"]:
                 ratio = a["rate"]["median"] / b["rate"]["median"]
-                g.update(ratio=ratio, met=ratio >= 3.0, qmpd=a["rate"]["median"], peer=b["rate"]["median"])
+                g.update(ratio=ratio, met=ratio >= 3.0, qmpd=a["rate"]["median"], peer=b["rate"]["median"], unit="/s")
             else:
                 g.update(ratio=None, met=None, note="not measured")
             out.append(g)
@@ -183,7 +184,8 @@ def render(doc, img_dir, img_rel, json_path):
             rr = g.get("round_ratios")
             spread = f" ({rr[0]:.2f}–{rr[1]:.2f})" if rr else ""
             digits = 1 if g["qmpd"] < 100 else 0
-            lines.append(f"| {g['goal']} | {g['limit']} | {_fmt(g['qmpd'], digits)} | {_fmt(g['peer'], digits)} "
+            u = " " + g["unit"] if g.get("unit") else ""
+            lines.append(f"| {g['goal']} | {g['limit']} | {_fmt(g['qmpd'], digits)}{u} | {_fmt(g['peer'], digits)}{u} "
                          f"| {g['ratio']:.2f}x{spread} | {'met' if g['met'] else 'not met'} |")
     lines.append("")
 
