@@ -19,7 +19,6 @@ scrape interval follows: cost = CPU per scrape / interval.
 """
 import argparse
 import http.client
-import json
 import os
 import socket
 import statistics
@@ -30,10 +29,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nbd_bench  # noqa: E402
+from lib import fio as fiolib, proc, targets  # noqa: E402
 
-ROOT = nbd_bench.ROOT
-TCK = os.sysconf("SC_CLK_TCK")
+ROOT = proc.ROOT
+WORKLOAD = fiolib.by_key("randread-4k-qd32")
 
 
 def free_port():
@@ -42,9 +41,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
+cpu_seconds = proc.cpu_seconds
 
 
 class Scraper:
@@ -77,24 +74,20 @@ class Scraper:
 
 
 def fio(sock, runtime, workdir, ramp=1):
-    cmd = ["fio", "--name=cost", "--ioengine=nbd", f"--uri=nbd+unix:///disk0?socket={sock}", "--rw=randread",
-           "--bs=4k", "--iodepth=32", "--time_based", f"--runtime={runtime}", f"--ramp_time={ramp}",
-           "--randrepeat=0", "--norandommap", "--output-format=json"]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=runtime + 60, check=True)
-    job = json.loads(out.stdout[out.stdout.index("{"):])["jobs"][0]
-    return job["read"]["iops"], job["read"]["total_ios"]
+    r = fiolib.run(WORKLOAD, runtime, workdir, nbd_uri=f"nbd+unix:///disk0?socket={sock}", ramp=ramp)
+    return r["iops"], r["ios"]
 
 
 class Target:
     def __init__(self, name, workdir, http_port):
         self.name = name
         self.sock = os.path.join(workdir, f"{name}.sock")
-        cmd = [os.path.join(ROOT, "bin", "qmpd")] + nbd_bench.qsd_args("null", None, 1 << 30, self.sock, True)
+        cmd = [os.path.join(ROOT, "bin", "qmpd")] + targets.qsd_args("null", None, 1 << 30, self.sock, True)
         if http_port:
             cmd += ["--http", f"host=127.0.0.1,port={http_port}"]
         self.log = open(os.path.join(workdir, f"{name}.log"), "a")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
-        nbd_bench.wait_socket(self.sock, self.proc, 120)
+        proc.wait_socket(self.sock, self.proc, 120)
 
     def measure(self, runtime, workdir):
         c0, t0 = cpu_seconds(self.proc.pid), time.monotonic()
@@ -103,7 +96,7 @@ class Target:
         return iops, (c1 - c0) * 1e6 / ios
 
     def close(self):
-        nbd_bench.stop(self.proc)
+        proc.stop(self.proc)
         self.log.close()
 
 

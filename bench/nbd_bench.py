@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """NBD data-path benchmark: qmpd against qemu-storage-daemon, with nbdkit as a third peer.
 
+The suite (bench/run) supersedes this script: it keeps each server running across workloads,
+alternates targets within rounds and measures server CPU per I/O. This one restarts every server
+for every job; it stays for the commands quoted in docs/benchmarks.md sections 1-2.
+
 qemu-storage-daemon and qmpd get the SAME command line (qmpd as `bin/qmpd <args>`):
 
-    --blockdev driver=null-co,node-name=n0,size=1G            (--backend null, the default)
-    --blockdev driver=file,node-name=f0,filename=IMG           (--backend file: a sparse temp file,
+    --blockdev driver=null-co,node-name=n0,size=1G,read-zeroes=off   (--backend null, the default)
+    --blockdev driver=file,node-name=f0,filename=IMG,locking=off     (--backend file: a sparse temp file,
     --blockdev driver=raw,node-name=n0,file=f0                   filled once so reads hit data)
     --object iothread,id=io0
     --nbd-server addr.type=unix,addr.path=SOCK
@@ -24,41 +28,24 @@ qemu-storage-daemon 7.2 (Debian 12) aborts on the first client disconnect from a
 learn the size: with that QSD, run with --iothread off (both daemons then serve from the main loop).
 """
 import argparse
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import fio as fiolib  # noqa: E402
+from lib import targets  # noqa: E402
+from lib.proc import ROOT, size_bytes, stop, tail, wait_socket  # noqa: E402,F401
+
 PEERS = ("qsd", "nbdkit", "qmpd")
 WORKLOADS = (("randread", 1), ("randread", 32), ("randwrite", 1), ("randwrite", 32))
 
 
-def size_bytes(text):
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    text = text.strip().upper()
-    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
-
-
 def qsd_args(backend, image, size, sock, iothread=True):
-    """The qemu-storage-daemon command line, which qmpd takes verbatim."""
-    if backend == "null":
-        blockdev = ["--blockdev", f"driver=null-co,node-name=n0,size={size}"]
-    else:
-        blockdev = ["--blockdev", f"driver=file,node-name=f0,filename={image}",
-                    "--blockdev", "driver=raw,node-name=n0,file=f0"]
-    export = "type=nbd,id=e0,node-name=n0,name=disk0,writable=on"
-    if not iothread:
-        return blockdev + ["--nbd-server", f"addr.type=unix,addr.path={sock}", "--export", export]
-    return blockdev + [
-        "--object", "iothread,id=io0",
-        "--nbd-server", f"addr.type=unix,addr.path={sock}",
-        "--export", export + ",iothread=io0",
-    ]
+    """The qemu-storage-daemon command line, which qmpd takes verbatim (bench/lib/targets.py)."""
+    return targets.qsd_args(backend, image, size, sock, iothread)
 
 
 def command(peer, backend, image, size, sock, iothread):
@@ -70,41 +57,10 @@ def command(peer, backend, image, size, sock, iothread):
     return ["nbdkit", "--foreground", "--unix", sock, "--exportname", "disk0"] + plugin
 
 
-def wait_socket(path, proc, timeout):
-    """Polls until the socket file exists (or the server exits, or the deadline passes); the
-    servers create it with bind+listen at once, and a probe connection would be one more client."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        if os.path.exists(path):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"no server on {path} after {timeout} s")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
 def fio(uri, rw, depth, runtime, workdir):
-    cmd = ["fio", "--name=bench", "--ioengine=nbd", f"--uri={uri}", f"--rw={rw}", "--bs=4k",
-           f"--iodepth={depth}", "--time_based", f"--runtime={runtime}", "--ramp_time=1",
-           "--randrepeat=0", "--norandommap", "--output-format=json"]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=runtime + 60)
-    if out.returncode != 0:
-        raise RuntimeError(f"fio failed ({out.returncode}): {out.stderr.strip()}")
-    job = json.loads(out.stdout[out.stdout.index("{"):])["jobs"][0]
-    side = job["read"] if rw == "randread" else job["write"]
-    pct = side["clat_ns"].get("percentile", {})
-    return {"iops": side["iops"], "p50": pct.get("50.000000", 0) / 1000.0,
-            "p99": pct.get("99.000000", 0) / 1000.0, "errors": job.get("error", 0)}
+    """fio 4k rw at depth against uri after a 1 s ramp (the server was just started)."""
+    w = fiolib.by_key(f"{rw}-4k-qd{depth}")
+    return fiolib.run(w, runtime, workdir, nbd_uri=uri, ramp=1)
 
 
 def fill(image, size):
@@ -141,14 +97,9 @@ def run_peer(peer, args, workdir, image):
             finally:
                 stop(proc)
         results[(rw, depth)] = r
-        print(f"#   {rw} qd{depth}: {r['iops']:.0f} IOPS p50 {r['p50']:.1f} us p99 {r['p99']:.1f} us",
+        print(f"#   {rw} qd{depth}: {r['iops']:.0f} IOPS p50 {r['p50_us']:.1f} us p99 {r['p99_us']:.1f} us",
               file=sys.stderr)
     return results
-
-
-def tail(path, lines=3):
-    with open(path) as f:
-        return " | ".join(f.read().strip().splitlines()[-lines:])
 
 
 def table(results, peers):
@@ -161,7 +112,7 @@ def table(results, peers):
             if peer == "qmpd" and "qsd" in results:
                 base = results["qsd"][(rw, depth)]["iops"]
                 ratio = f"{r['iops'] / base:.2f}" if base else "n/a"
-            lines.append(f"| 4k {rw} qd{depth} | {peer} | {r['iops']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {ratio} |")
+            lines.append(f"| 4k {rw} qd{depth} | {peer} | {r['iops']:.0f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {ratio} |")
     return "\n".join(lines)
 
 

@@ -7,7 +7,8 @@ time, so concurrency needs several monitors). The load client is qmpd.bench.QmpR
 
 Reports, per target and workload: round trips per second (median of rounds), p50/p99 latency,
 server CPU microseconds per command (utime+stime from /proc/PID/stat), the ratio qmpd/peer,
-start-to-greeting time and idle RSS. Usage:
+start-to-greeting time and idle RSS. bench/run (the suite) runs the query-version part of this
+against qmpd and qemu-storage-daemon; this script adds qemu-system-x86_64 and query-iothreads. Usage:
 
     bench/qmp_bench.py [--rounds 3] [--seconds 5] [--clients 8] [--out docs/bench-results/qmp.json]
 """
@@ -15,99 +16,15 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def java_home():
-    out = subprocess.run(["bash", "-c", f". {ROOT}/bin/lib/common.sh && qmpd_find_jdk && echo $JAVA_HOME"],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def wait_greeting(path, proc, timeout=30.0):
-    """Returns seconds until a QMP greeting could be read from path."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"target exited with {proc.returncode}")
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(path)
-            data = b""
-            while b"\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
-            if b'"QMP"' in data:
-                return
-        except OSError:
-            pass
-        time.sleep(0.005)
-    raise RuntimeError(f"no greeting on {path}")
-
-
-class Target:
-    def __init__(self, name, argv_for, workdir, clients):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)
-        self.sockets = [os.path.join(self.dir, f"m{i}.sock") for i in range(clients)]
-        self.argv = argv_for(self.sockets)
-        self.proc = None
-
-    def start(self):
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for s in self.sockets:
-            wait_greeting(s, self.proc)
-        self.start_s = time.monotonic() - t0
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def monitor_args(sockets):
-    args = []
-    for i, s in enumerate(sockets):
-        args += ["--chardev", f"socket,path={s},server=on,wait=off,id=m{i}", "--monitor", f"chardev=m{i}"]
-    return args
-
-
-def run_load(java, jar, command, sockets, seconds):
-    out = subprocess.run([java, "-cp", jar, "qmpd.bench.QmpRoundTrip", "--command", command,
-                          "--seconds", str(seconds)] + sockets, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return json.loads(out.stdout)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import proc  # noqa: E402
+from lib.proc import ROOT, cpu_seconds, java_home, rss_kib  # noqa: E402
+from lib.qmp import Target, monitor_args, run_load  # noqa: E402
 
 
 def main():
@@ -121,12 +38,10 @@ def main():
 
     jh = java_home()
     java = os.path.join(jh, "bin", "java")
-    subprocess.run(["bash", "-c", f"cd {ROOT} && . bin/lib/common.sh && qmpd_find_jdk && qmpd_find_maven && "
-                    f"qmpd_build_if_stale {ROOT} && $MVN -q -B -DskipTests -pl bench -am package"], check=True)
-    jar = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
-    qmpd_jar = os.path.join(ROOT, "qmp-server", "target", "qmpd.jar")
-    jvm = ["--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-           "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-XX:+UseSerialGC"]
+    proc.build()
+    jar = os.path.join(ROOT, proc.BENCH_JAR_REL)
+    qmpd_jar = os.path.join(ROOT, proc.QMPD_JAR_REL)
+    jvm = proc.JVM_FLAGS + ["-XX:+UseSerialGC"]
     work = tempfile.mkdtemp(prefix="qmp-bench-")
 
     targets = {
