@@ -310,6 +310,22 @@ public final class BlockNode {
         }
     }
 
+    /**
+     * Emits a debug event at this node (QEMU's BLKDBG_EVENT): the first driver down the chain of
+     * first children that takes debug events sees it; without one the event is dropped.
+     */
+    @HomeThread
+    public void debugEvent(String event) {
+        BlockNode n = this;
+        while (!n.drv.takesDebugEvents()) {
+            if (n.children.isEmpty()) {
+                return;
+            }
+            n = n.children.getFirst().node();
+        }
+        n.drv.debugEvent(event);
+    }
+
     /** Submits straight to the driver, bypassing checks and accounting: for the node's own emulation. */
     void submitToDriver(BlockRequest req) {
         drv.submit(req);

@@ -7,6 +7,7 @@ import qmpd.block.BlockDriverState;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockRequest;
 import qmpd.block.Concurrency;
+import qmpd.block.DebugEvents;
 import qmpd.block.Support;
 import qmpd.config.error.QmpException;
 import qmpd.config.schema.block.BlockdevOptions;
@@ -79,6 +80,16 @@ public final class RawDriver implements BlockDriver {
 
         @Override
         public void submit(BlockRequest req) {
+            // The events QEMU's raw format and bdrv_co_flush emit on the file child.
+            switch (req.op()) {
+                case READ -> child.debugEvent(DebugEvents.READ_AIO);
+                case WRITE -> child.debugEvent(DebugEvents.WRITE_AIO);
+                case FLUSH -> {
+                    child.debugEvent(DebugEvents.FLUSH_TO_OS);
+                    child.debugEvent(DebugEvents.FLUSH_TO_DISK);
+                }
+                default -> { }
+            }
             if (offset != 0) {
                 req.push(passBack);   // restores the caller's offset on completion
                 req.relocate(req.offset() + offset);
