@@ -110,7 +110,7 @@ public final class BlockGraph {
             public BlockNode lookup(String nodeName) {
                 BlockNode n = nodes.get(nodeName);
                 if (n == null) {
-                    throw new QmpException.GenericError("Cannot find device='' nor node-name='" + nodeName + "'");
+                    throw new QmpException.GenericError("Cannot find device='" + nodeName + "' nor node-name='" + nodeName + "'");
                 }
                 return n;
             }
