@@ -279,4 +279,80 @@ class FaultInjectionProcessTest {
             assertEquals(0, QmpClient.ret(c.execute("query-named-block-nodes", null, null)).size());
         }
     }
+
+    /** Polls the scrape (bounded) until {@code pattern} shows up. */
+    private void awaitScrape(int port, String pattern) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Pattern p = Pattern.compile(pattern);
+        while (!p.matcher(scrape(port)).find()) {
+            assertTrue(System.nanoTime() < deadline, "never scraped: " + pattern);
+            Thread.sleep(20);   // polling a live process
+        }
+    }
+
+    @Test
+    void delayedRequestsNeverWedgeAnIothreadMoveAnExportDeleteOrABlockdevDel() throws Exception {
+        Assumptions.assumeTrue(new ProcessBuilder("qemu-io", "--version").start().waitFor() == 0, "qemu-io");
+        Path qmp = dir.resolve("qmp.sock");
+        Path nbd = dir.resolve("nbd.sock");
+        Path img = image("d.raw");
+        int httpPort = freePort();
+        qmpd = start("--chardev", "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--object", "iothread,id=io0", "--object", "iothread,id=io1",
+                "--nbd-server", "addr.type=unix,addr.path=" + nbd, "--http", "host=127.0.0.1,port=" + httpPort);
+        try (QmpClient c = connect(qmp)) {
+            // Every read and write waits 1 s in the filter, then succeeds.
+            QmpClient.ret(c.execute("blockdev-add", "{\"driver\": \"raw\", \"node-name\": \"n0\", \"file\": "
+                    + "{\"driver\": \"blkdebug\", \"node-name\": \"d0\", \"image\": {\"driver\": \"file\", "
+                    + "\"node-name\": \"f0\", \"filename\": \"" + img + "\"}, \"inject-error\": ["
+                    + "{\"event\": \"read_aio\", \"errno\": 0, \"x-delay-ns\": 1000000000},"
+                    + "{\"event\": \"write_aio\", \"errno\": 0, \"x-delay-ns\": 1000000000}]}}", null));
+            QmpClient.ret(c.execute("block-export-add", "{\"type\": \"nbd\", \"id\": \"e0\", \"node-name\": \"n0\", "
+                    + "\"name\": \"d\", \"writable\": true, \"iothread\": \"io0\"}", null));
+
+            // Round 1: 16 reads and 16 writes in flight, then the node moves to io1 and back.
+            List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+            for (int i = 0; i < 16; i++) {
+                cmd.addAll(List.of("-c", "aio_write -P 0x" + Integer.toHexString(0x10 + i) + " " + (i * 65536) + " 64k"));
+                cmd.addAll(List.of("-c", "aio_read " + ((16 + i) * 65536) + " 64k"));
+            }
+            cmd.addAll(List.of("-c", "aio_flush", "nbd+unix:///d?socket=" + nbd));
+            Process io = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            awaitScrape(httpPort, "qmpd_nbd_connections_accepted_total\\{[^}]*export=\"e0\"[^}]*\\} [1-9]");
+            Thread.sleep(200);   // let the client send its batch; the move below is correct either way
+            QmpClient.ret(c.execute("x-blockdev-set-iothread", "{\"node-name\": \"n0\", \"iothread\": \"io1\", "
+                    + "\"force\": true}", null));
+            QmpClient.ret(c.execute("x-blockdev-set-iothread", "{\"node-name\": \"n0\", \"iothread\": \"io0\", "
+                    + "\"force\": true}", null));
+            String out = new String(io.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(io.waitFor(60, TimeUnit.SECONDS), "qemu-io finished");
+            assertEquals(0, io.exitValue(), out);
+            assertEquals(16, count(out, "wrote 65536/65536"), out);
+            assertEquals(16, count(out, "read 65536/65536"), out);
+            // No acknowledged write was lost: every pattern is in the file.
+            byte[] disk = Files.readAllBytes(img);
+            for (int i = 0; i < 16; i++) {
+                for (int j = 0; j < 65536; j += 4096) {
+                    assertEquals(0x10 + i, disk[i * 65536 + j] & 0xff, "write " + i + " at +" + j);
+                }
+            }
+
+            // Round 2: a client with requests waiting in the filter; the export is deleted under it.
+            Process io2 = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            awaitScrape(httpPort, "qmpd_nbd_connections_accepted_total\\{[^}]*export=\"e0\"[^}]*\\} [2-9]");
+            Thread.sleep(200);
+            QmpClient.ret(c.execute("block-export-del", "{\"id\": \"e0\", \"mode\": \"hard\"}", null));
+            assertTrue(io2.waitFor(60, TimeUnit.SECONDS), "qemu-io ends once its export is gone");
+            io2.getInputStream().readAllBytes();
+            // The export goes once its last request has drained; then the nodes can be deleted.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (QmpClient.ret(c.execute("query-block-exports", null, null)).size() > 0) {
+                assertTrue(System.nanoTime() < deadline, "export e0 never went away");
+                Thread.sleep(20);   // polling for the export's asynchronous removal
+            }
+            QmpClient.ret(c.execute("blockdev-del", "{\"node-name\": \"n0\"}", null));
+            assertEquals(0, QmpClient.ret(c.execute("query-named-block-nodes", null, null)).size());
+            assertTrue(qmpd.isAlive(), log());
+        }
+    }
 }

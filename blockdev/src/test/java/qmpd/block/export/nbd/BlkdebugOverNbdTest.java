@@ -106,13 +106,26 @@ class BlkdebugOverNbdTest {
         }
     }
 
+    /** Polls (bounded) until the filter holds at least {@code n} delayed requests: the fault is in place. */
+    private void awaitDelayed(int n) {
+        BlockNode d0 = node("d0");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (d0.inFlight() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the filter never held " + n + " requests: " + d0.inFlight());
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);   // a poll interval
+        }
+    }
+
     @Test
     void qemuIoSeesEioAndEnospcOnlyOnTheMatchingSectors() {
         Cli.assumeInstalled("qemu-io");
-        // Reads covering sector 8 fail with EIO, writes covering sector 16 with ENOSPC.
+        // Reads covering sector 8 fail with EIO (a loop iteration later), writes covering sector 16
+        // with ENOSPC (before the filter returns).
         exportWithRules(List.of(
                 rule("read_aio", IoType.READ, 5, 8, false, 0),
-                rule("write_aio", IoType.WRITE, 28, 16, false, 0)));
+                new InjectError("write_aio", 0, IoType.WRITE, 28, 16, false, true, 0)));   // immediately
         Cli.Result r = qemuIo(bed.uri("disk"),
                 "write -P 0x11 0 4k",      // sectors 0-7: fine
                 "read -P 0x11 0 4k",       // fine
@@ -207,14 +220,15 @@ class BlkdebugOverNbdTest {
 
     @Test
     void aContextMoveDrainsDelayedRequestsAndTheConnectionKeepsServing() throws IOException {
-        // Every read waits 150 ms in the filter; half of them fail afterwards.
+        // Every read waits 1 s in the filter; the read of sector 8 then fails.
         // (QEMU checks the rule listed last first.)
         exportWithRules(List.of(
-                rule("read_aio", IoType.READ, 0, -1, false, 150_000_000L),
-                rule("read_aio", IoType.READ, 5, 8, false, 150_000_000L)));
+                rule("read_aio", IoType.READ, 0, -1, false, 1_000_000_000L),
+                rule("read_aio", IoType.READ, 5, 8, false, 1_000_000_000L)));
         IOThread io1 = bed.h.iothread("io1");
         try (NbdTestClient c = NbdTestClient.go(bed.address(), "disk", true)) {
             sendReads(c, 32);
+            awaitDelayed(1);
             // The move drains: it returns only once every delayed read has completed.
             bed.h.onMain(() -> bed.h.graph.setContext(bed.h.graph.require("n0"), io1.context()));
             assertEquals(0, node("d0").inFlight());
@@ -231,6 +245,7 @@ class BlkdebugOverNbdTest {
             assertEquals(1, failed);
             // Same connection, new thread: more delayed requests, then a move back.
             sendReads(c, 8);
+            awaitDelayed(1);
             bed.h.onMain(() -> bed.h.graph.setContext(bed.h.graph.require("n0"), bed.io.context()));
             for (int i = 0; i < 8; i++) {
                 c.reply();
@@ -244,9 +259,10 @@ class BlkdebugOverNbdTest {
 
     @Test
     void exportShutdownCompletesWhileRequestsAreDelayed() throws IOException {
-        exportWithRules(List.of(rule("read_aio", IoType.READ, 0, -1, false, 300_000_000L)));
+        exportWithRules(List.of(rule("read_aio", IoType.READ, 0, -1, false, 1_000_000_000L)));
         try (NbdTestClient c = NbdTestClient.go(bed.address(), "disk", true)) {
             sendReads(c, 16);
+            awaitDelayed(1);
             bed.shutdown(export, true);   // block-export-del mode=hard: returns once the client is gone
         }
         awaitIdle();
@@ -263,13 +279,14 @@ class BlkdebugOverNbdTest {
     @Test
     void aClientVanishingWithDelayedRequestsLeavesNothingInFlight() throws IOException {
         exportWithRules(List.of(
-                rule("read_aio", null, 0, -1, false, 200_000_000L),
-                rule("write_aio", null, 28, -1, false, 200_000_000L)));
+                rule("read_aio", null, 0, -1, false, 500_000_000L),
+                rule("write_aio", null, 28, -1, false, 500_000_000L)));
         for (int round = 0; round < 3; round++) {
             try (NbdTestClient c = NbdTestClient.go(bed.address(), "disk", round % 2 == 0)) {
                 sendReads(c, 24);
                 c.request(Nbd.CMD_WRITE, 0, 100, 0, 4096, new byte[4096]);
                 c.request(Nbd.CMD_FLUSH, 0, 101, 0, 0, null);
+                awaitDelayed(1);
             }   // closed abruptly, every request still waiting in the filter
         }
         bed.awaitNoConnections();
