@@ -316,6 +316,7 @@ public final class BlockNode {
      */
     @HomeThread
     public void debugEvent(String event) {
+        assert context.inHomeThread() : "debug event at node '" + nodeName + "' outside its home thread";
         BlockNode n = this;
         while (!n.drv.takesDebugEvents()) {
             if (n.children.isEmpty()) {

@@ -84,12 +84,14 @@ final class BlkdebugState implements BlockDriverState {
     @Override
     @HomeThread
     public void debugEvent(String event) {
+        assert image.context().inHomeThread() : "blkdebug event outside its home thread";
         rules.event(event);
     }
 
     @Override
     @HomeThread
     public void submit(BlockRequest req) {
+        assert image.context().inHomeThread() : "blkdebug request outside its home thread";
         InjectError rule = rules.check(req.op(), req.offset(), req.length());
         if (rule == null) {
             image.submitFromParent(req);
