@@ -317,14 +317,30 @@ public final class BlockNode {
     @HomeThread
     public void debugEvent(String event) {
         assert context.inHomeThread() : "debug event at node '" + nodeName + "' outside its home thread";
+        BlockNode n = eventTarget();
+        if (n != null) {
+            n.drv.debugEvent(event);
+        }
+    }
+
+    /**
+     * Whether a debug event emitted here reaches a driver. Fixed for the node's life (its children
+     * never change), so a parent may ask once at open and skip emitting on its I/O path.
+     */
+    @AnyThread
+    public boolean takesDebugEvents() {
+        return eventTarget() != null;
+    }
+
+    private BlockNode eventTarget() {
         BlockNode n = this;
         while (!n.drv.takesDebugEvents()) {
             if (n.children.isEmpty()) {
-                return;
+                return null;
             }
             n = n.children.getFirst().node();
         }
-        n.drv.debugEvent(event);
+        return n;
     }
 
     /** Submits straight to the driver, bypassing checks and accounting: for the node's own emulation. */

@@ -50,11 +50,14 @@ public final class RawDriver implements BlockDriver {
         private final long offset;
         private final Long fixedSize;
         private final BlockCompletion passBack = req -> req.complete(req.result());
+        /** Whether anything below takes debug events; asked once, so plain I/O pays one branch. */
+        private final boolean emitEvents;
 
         State(BlockNode child, long offset, Long fixedSize) {
             this.child = child;
             this.offset = offset;
             this.fixedSize = fixedSize;
+            this.emitEvents = child.takesDebugEvents();
         }
 
         @Override
@@ -80,7 +83,18 @@ public final class RawDriver implements BlockDriver {
 
         @Override
         public void submit(BlockRequest req) {
-            // The events QEMU's raw format and bdrv_co_flush emit on the file child.
+            if (emitEvents) {
+                emitEvent(req);
+            }
+            if (offset != 0) {
+                req.push(passBack);   // restores the caller's offset on completion
+                req.relocate(req.offset() + offset);
+            }
+            child.submitFromParent(req);
+        }
+
+        /** The events QEMU's raw format and bdrv_co_flush emit on the file child (blkdebug's triggers). */
+        private void emitEvent(BlockRequest req) {
             switch (req.op()) {
                 case READ -> child.debugEvent(DebugEvents.READ_AIO);
                 case WRITE -> child.debugEvent(DebugEvents.WRITE_AIO);
@@ -90,11 +104,6 @@ public final class RawDriver implements BlockDriver {
                 }
                 default -> { }
             }
-            if (offset != 0) {
-                req.push(passBack);   // restores the caller's offset on completion
-                req.relocate(req.offset() + offset);
-            }
-            child.submitFromParent(req);
         }
 
         @Override
