@@ -75,6 +75,19 @@ public interface BlockDriverState extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Whether this driver takes debug events (QEMU's bdrv_debug_event hook, blkdebug's rules).
+     * A node whose driver does not passes an event on to its first child, as QEMU does.
+     */
+    default boolean takesDebugEvents() {
+        return false;
+    }
+
+    /** A debug event reached this node (one of QEMU's BlkdebugEvent names, see {@link DebugEvents}). */
+    @HomeThread
+    default void debugEvent(String event) {
+    }
+
     /** The node is about to move out of {@code ctx}; it is drained. Drop anything tied to the old thread. */
     @GlobalState
     default void detachContext(AioContext ctx) {

@@ -3,6 +3,7 @@ package qmpd.block;
 import qmpd.aio.AioContext;
 import qmpd.aio.annotation.AnyThread;
 import qmpd.aio.annotation.GlobalState;
+import qmpd.block.driver.blkdebug.BlkdebugDriver;
 import qmpd.block.driver.file.FileDriver;
 import qmpd.block.driver.nullco.NullDriver;
 import qmpd.block.driver.raw.RawDriver;
@@ -40,10 +41,10 @@ public final class BlockGraph {
         }
     }
 
-    /** A graph with the built-in drivers: file, raw, null-co, null-aio. */
+    /** A graph with the built-in drivers: file, raw, null-co, null-aio, blkdebug. */
     public static BlockGraph withBuiltinDrivers(AioContext mainContext) {
         return new BlockGraph(mainContext, List.of(new FileDriver(), new RawDriver(),
-                new NullDriver("null-co"), new NullDriver("null-aio")));
+                new NullDriver("null-co"), new NullDriver("null-aio"), new BlkdebugDriver()));
     }
 
     @AnyThread
@@ -109,7 +110,7 @@ public final class BlockGraph {
             public BlockNode lookup(String nodeName) {
                 BlockNode n = nodes.get(nodeName);
                 if (n == null) {
-                    throw new QmpException.GenericError("Cannot find device='' nor node-name='" + nodeName + "'");
+                    throw new QmpException.GenericError("Cannot find device='" + nodeName + "' nor node-name='" + nodeName + "'");
                 }
                 return n;
             }

@@ -310,6 +310,39 @@ public final class BlockNode {
         }
     }
 
+    /**
+     * Emits a debug event at this node (QEMU's BLKDBG_EVENT): the first driver down the chain of
+     * first children that takes debug events sees it; without one the event is dropped.
+     */
+    @HomeThread
+    public void debugEvent(String event) {
+        assert context.inHomeThread() : "debug event at node '" + nodeName + "' outside its home thread";
+        BlockNode n = eventTarget();
+        if (n != null) {
+            n.drv.debugEvent(event);
+        }
+    }
+
+    /**
+     * Whether a debug event emitted here reaches a driver. Fixed for the node's life (its children
+     * never change), so a parent may ask once at open and skip emitting on its I/O path.
+     */
+    @AnyThread
+    public boolean takesDebugEvents() {
+        return eventTarget() != null;
+    }
+
+    private BlockNode eventTarget() {
+        BlockNode n = this;
+        while (!n.drv.takesDebugEvents()) {
+            if (n.children.isEmpty()) {
+                return null;
+            }
+            n = n.children.getFirst().node();
+        }
+        return n;
+    }
+
     /** Submits straight to the driver, bypassing checks and accounting: for the node's own emulation. */
     void submitToDriver(BlockRequest req) {
         drv.submit(req);

@@ -314,7 +314,7 @@ public final class CommandLine {
                                  [,force-share=on|off][,detect-zeroes=on|off|unmap]
                                  [,driver specific parameters...]
                                              configure a block backend
-                                             (drivers: file, raw, null-co, null-aio)
+                                             (drivers: file, raw, null-co, null-aio, blkdebug)
 
                       --chardev <options>    configure a character device backend
                                              (backends: socket, stdio)

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import qmpd.config.keyval.Schema;
+import qmpd.config.schema.block.BlkdebugOptions;
 import qmpd.config.keyval.Schema.Field;
 import qmpd.config.keyval.Schema.Union;
 
@@ -81,8 +82,32 @@ public final class OptionSchemas {
     private static final List<Field> NULL_DRIVER = fields(
             opt("size", INT), opt("latency-ns", UINT64), opt("read-zeroes", BOOL));
 
+    /** BlockdevRef: a node name, or a nested definition. */
+    private static final Schema.Type BLOCKDEV_REF =
+            new Schema.Alternate("BlockdevRef", STR, new Schema.Ref(() -> OptionSchemas.BLOCKDEV));
+
+    private static final Schema.Enum BLKDEBUG_EVENT = new Schema.Enum("BlkdebugEvent", BlkdebugOptions.EVENTS);
+
+    /** blkdebug's members qmpd implements; {@code x-delay-ns} is qmpd's extension. */
+    private static final List<Field> BLKDEBUG = fields(
+            req("image", BLOCKDEV_REF),
+            opt("inject-error", listOf(struct("BlkdebugInjectErrorOptions",
+                    req("event", BLKDEBUG_EVENT),
+                    opt("state", INT),
+                    opt("iotype", new Schema.Enum("BlkdebugIOType", BlkdebugOptions.IoType.qapiNames())),
+                    opt("errno", INT),
+                    opt("sector", INT),
+                    opt("once", BOOL),
+                    opt("immediately", BOOL),
+                    opt("x-delay-ns", UINT64)))),
+            opt("set-state", listOf(struct("BlkdebugSetStateOptions",
+                    req("event", BLKDEBUG_EVENT),
+                    opt("state", INT),
+                    req("new_state", INT)))));
+
     /** One entry per block driver qmpd implements: driver name -> its members. */
     public static final Map<String, List<Field>> BLOCKDEV_DRIVERS = orderedMap(
+            "blkdebug", BLKDEBUG,
             "file", fields(
                     req("filename", STR),
                     opt("pr-manager", STR),
@@ -94,8 +119,7 @@ public final class OptionSchemas {
             "null-aio", NULL_DRIVER,
             "null-co", NULL_DRIVER,
             "raw", fields(
-                    // BlockdevRef: a node name, or a nested definition.
-                    req("file", new Schema.Alternate("BlockdevRef", STR, new Schema.Ref(() -> OptionSchemas.BLOCKDEV))),
+                    req("file", BLOCKDEV_REF),
                     opt("offset", INT),
                     opt("size", INT)));
 

@@ -168,6 +168,36 @@ class CommandLineTest {
     }
 
     @Test
+    void blkdebugRulesInKeyvalForm() {
+        assertEquals(q("{'driver':'blkdebug','node-name':'d','image':'f','inject-error':[{'event':'read_aio',"
+                + "'iotype':'read','errno':28,'sector':8,'once':true,'x-delay-ns':1000}],"
+                + "'set-state':[{'event':'write_aio','new_state':2}]}"),
+                json(run("--blockdev", "driver=blkdebug,node-name=d,image=f,inject-error.0.event=read_aio,"
+                        + "inject-error.0.iotype=read,inject-error.0.errno=28,inject-error.0.sector=8,"
+                        + "inject-error.0.once=on,inject-error.0.x-delay-ns=1000,set-state.0.event=write_aio,"
+                        + "set-state.0.new_state=2").getFirst()));
+    }
+
+    @Test
+    void blkdebugErrors() {
+        // What qemu-storage-daemon 7.2 prints for each of these (image=x is never looked up).
+        String base = "driver=blkdebug,node-name=d,image=x,";
+        String[][] cases = {
+            {"inject-error.0.event=foo", "Parameter 'event' does not accept value 'foo'"},
+            {"inject-error.0.event=read_aio,inject-error.0.iotype=zap", "Parameter 'iotype' does not accept value 'zap'"},
+            {"inject-error.0.iotype=read", "Parameter 'inject-error.0.event' is missing"},
+            {"inject-error.0.event=read_aio,inject-error.0.errno=abc", "Parameter 'inject-error.0.errno' expects integer"},
+            {"inject-error.0.event=read_aio,inject-error.0.once=maybe",
+                "Parameter 'inject-error.0.once' expects 'on' or 'off'"},
+            {"set-state.0.event=read_aio", "Parameter 'set-state.0.new_state' is missing"},
+            {"inject-error.1.event=read_aio", "Parameter 'inject-error.0' missing"},
+        };
+        for (String[] c : cases) {
+            assertEquals("qmpd: --blockdev " + base + c[0] + ": " + c[1], error("--blockdev", base + c[0]));
+        }
+    }
+
+    @Test
     void blockdevErrors() {
         // qemu-storage-daemon --blockdev driver=null-co,node-name=a,size=abc
         assertEquals("qmpd: --blockdev driver=null-co,node-name=a,size=abc: Parameter 'size' expects integer",

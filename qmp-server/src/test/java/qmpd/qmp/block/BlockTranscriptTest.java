@@ -266,7 +266,7 @@ class BlockTranscriptTest {
             QmpClient.assertError(c.execute("blockdev-add", "{\"driver\": \"null-co\", \"node-name\": \"n\", \"size\": -1}", null),
                     "GenericError", "Parameter 'size' expects a non-negative size");
             QmpClient.assertError(c.execute("blockdev-add", "{\"driver\": \"raw\", \"node-name\": \"r\", \"file\": \"nosuch\"}", null),
-                    "GenericError", "Cannot find device='' nor node-name='nosuch'");
+                    "GenericError", "Cannot find device='nosuch' nor node-name='nosuch'");
             JsonNode inline = c.execute("blockdev-add", "{\"driver\": \"raw\", \"node-name\": \"r\", "
                     + "\"file\": {\"driver\": \"null-co\", \"bogus\": 1}}", null);
             assertEquals("GenericError", inline.path("error").path("class").asText(), inline.toString());

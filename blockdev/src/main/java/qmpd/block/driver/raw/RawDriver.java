@@ -7,6 +7,7 @@ import qmpd.block.BlockDriverState;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockRequest;
 import qmpd.block.Concurrency;
+import qmpd.block.DebugEvents;
 import qmpd.block.Support;
 import qmpd.config.error.QmpException;
 import qmpd.config.schema.block.BlockdevOptions;
@@ -49,11 +50,14 @@ public final class RawDriver implements BlockDriver {
         private final long offset;
         private final Long fixedSize;
         private final BlockCompletion passBack = req -> req.complete(req.result());
+        /** Whether anything below takes debug events; asked once, so plain I/O pays one branch. */
+        private final boolean emitEvents;
 
         State(BlockNode child, long offset, Long fixedSize) {
             this.child = child;
             this.offset = offset;
             this.fixedSize = fixedSize;
+            this.emitEvents = child.takesDebugEvents();
         }
 
         @Override
@@ -79,11 +83,27 @@ public final class RawDriver implements BlockDriver {
 
         @Override
         public void submit(BlockRequest req) {
+            if (emitEvents) {
+                emitEvent(req);
+            }
             if (offset != 0) {
                 req.push(passBack);   // restores the caller's offset on completion
                 req.relocate(req.offset() + offset);
             }
             child.submitFromParent(req);
+        }
+
+        /** The events QEMU's raw format and bdrv_co_flush emit on the file child (blkdebug's triggers). */
+        private void emitEvent(BlockRequest req) {
+            switch (req.op()) {
+                case READ -> child.debugEvent(DebugEvents.READ_AIO);
+                case WRITE -> child.debugEvent(DebugEvents.WRITE_AIO);
+                case FLUSH -> {
+                    child.debugEvent(DebugEvents.FLUSH_TO_OS);
+                    child.debugEvent(DebugEvents.FLUSH_TO_DISK);
+                }
+                default -> { }
+            }
         }
 
         @Override

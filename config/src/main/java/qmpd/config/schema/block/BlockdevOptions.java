@@ -1,5 +1,6 @@
 package qmpd.config.schema.block;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -8,7 +9,8 @@ import java.util.Objects;
  * compact constructors, so a record that exists is valid (STYLE.md 2.5).
  */
 public sealed interface BlockdevOptions
-        permits BlockdevOptions.NullCo, BlockdevOptions.NullAio, BlockdevOptions.File, BlockdevOptions.Raw {
+        permits BlockdevOptions.NullCo, BlockdevOptions.NullAio, BlockdevOptions.File, BlockdevOptions.Raw,
+        BlockdevOptions.Blkdebug {
 
     /** The driver name on the wire, e.g. {@code "null-co"}. */
     String driver();
@@ -96,6 +98,27 @@ public sealed interface BlockdevOptions
         @Override
         public String driver() {
             return "raw";
+        }
+    }
+
+    /**
+     * QEMU's {@code blkdebug} filter: forwards to its {@code image} child and fails or delays the
+     * requests its rules select. The child is a reference ({@code imageNodeName}) or inline.
+     */
+    record Blkdebug(String nodeName, String imageNodeName, BlockdevOptions imageInline,
+                    List<BlkdebugOptions.InjectError> injectErrors, List<BlkdebugOptions.SetState> setStates,
+                    boolean readOnly) implements BlockdevOptions {
+        public Blkdebug {
+            if ((imageNodeName == null) == (imageInline == null)) {
+                throw new IllegalArgumentException("blkdebug needs exactly one of an image reference or inline options");
+            }
+            injectErrors = injectErrors == null ? List.of() : List.copyOf(injectErrors);
+            setStates = setStates == null ? List.of() : List.copyOf(setStates);
+        }
+
+        @Override
+        public String driver() {
+            return "blkdebug";
         }
     }
 }

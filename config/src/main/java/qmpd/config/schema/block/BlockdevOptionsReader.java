@@ -2,6 +2,8 @@ package qmpd.config.schema.block;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import qmpd.config.error.QmpException;
 
@@ -16,7 +18,7 @@ public final class BlockdevOptionsReader {
     private BlockdevOptionsReader() {
     }
 
-    /** Reads one node's options; inline children of {@code raw} are read recursively. */
+    /** Reads one node's options; inline children of {@code raw} and {@code blkdebug} are read recursively. */
     public static BlockdevOptions read(ObjectNode args) {
         String driver = args.path("driver").asText();
         String nodeName = text(args, "node-name");
@@ -34,6 +36,7 @@ public final class BlockdevOptionsReader {
                         args.has("locking") ? BlockdevOptions.File.Locking.valueOf(upper(args.get("locking").asText())) : null,
                         "unmap".equals(args.path("discard").asText()), readOnly);
                 case "raw" -> raw(args, nodeName, readOnly);
+                case "blkdebug" -> blkdebug(args, nodeName, readOnly);
                 default -> throw new QmpException.GenericError("Parameter 'driver' does not accept value '" + driver + "'");
             };
         } catch (IllegalArgumentException e) {
@@ -48,11 +51,35 @@ public final class BlockdevOptionsReader {
         if (file.isTextual()) {
             return new BlockdevOptions.Raw(nodeName, file.asText(), null, offset, size, readOnly);
         }
-        ObjectNode child = ((ObjectNode) file).deepCopy();
+        return new BlockdevOptions.Raw(nodeName, null, inlineChild(file, readOnly), offset, size, readOnly);
+    }
+
+    /** An inline child's options; it inherits read-only, as in QEMU. */
+    private static BlockdevOptions inlineChild(JsonNode ref, boolean readOnly) {
+        ObjectNode child = ((ObjectNode) ref).deepCopy();
         if (readOnly && !child.has("read-only")) {
-            child.put("read-only", true);   // an inline child inherits read-only, as in QEMU
+            child.put("read-only", true);
         }
-        return new BlockdevOptions.Raw(nodeName, null, read(child), offset, size, readOnly);
+        return read(child);
+    }
+
+    private static BlockdevOptions blkdebug(ObjectNode args, String nodeName, boolean readOnly) {
+        JsonNode image = args.get("image");
+        List<BlkdebugOptions.InjectError> inject = new ArrayList<>();
+        for (JsonNode r : args.path("inject-error")) {
+            inject.add(new BlkdebugOptions.InjectError(r.path("event").asText(), r.path("state").asLong(0),
+                    r.has("iotype") ? BlkdebugOptions.IoType.of(r.get("iotype").asText()) : null,
+                    (int) r.path("errno").asLong(5), r.path("sector").asLong(-1), r.path("once").asBoolean(false),
+                    r.path("immediately").asBoolean(false), r.path("x-delay-ns").asLong(0)));
+        }
+        List<BlkdebugOptions.SetState> setState = new ArrayList<>();
+        for (JsonNode r : args.path("set-state")) {
+            setState.add(new BlkdebugOptions.SetState(r.path("event").asText(), r.path("state").asLong(0),
+                    r.path("new_state").asLong()));
+        }
+        return image.isTextual()
+                ? new BlockdevOptions.Blkdebug(nodeName, image.asText(), null, inject, setState, readOnly)
+                : new BlockdevOptions.Blkdebug(nodeName, null, inlineChild(image, readOnly), inject, setState, readOnly);
     }
 
     private static long nullSize(ObjectNode args) {
