@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import qmpd.block.export.nbd.Nbd;
 import qmpd.qmp.QmpClient;
@@ -36,7 +37,7 @@ import qmpd.qmp.QmpClient;
  * generous bound. {@code qmpd.reliability.churnRounds} (default 8) sets how many rounds run.
  */
 class DisconnectChurnTest {
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)   // a failure leaves the daemon's output for inspection
     Path dir;
 
     private final Map<String, Long> stats = new TreeMap<>();
@@ -83,7 +84,9 @@ class DisconnectChurnTest {
                 "--export", "type=nbd,id=ea,node-name=ra,name=a,writable=on,iothread=io0"));
         try (QmpdProcess d = QmpdProcess.start(dir, "churn", args)) {
             d.qmp(qmpSock).close();
-            SplittableRandom rnd = new SplittableRandom(Long.getLong("qmpd.reliability.seed", System.nanoTime()));
+            long seed = Long.getLong("qmpd.reliability.seed", System.nanoTime());
+            System.out.println(getClass().getSimpleName() + " seed " + seed + " (-Dqmpd.reliability.seed=" + seed + " repeats its random choices)");
+            SplittableRandom rnd = new SplittableRandom(seed);
             // Warm up: one round loads every class and starts every lazily started thread; jcmd
             // starts the JVM's attach listener. Then the worker pools go idle (10 s) and exit.
             round(d, qmpSock, qmp2, nbd, rnd, 0);
@@ -105,7 +108,15 @@ class DisconnectChurnTest {
             // above noise (class metadata is outside the heap; caches fill on first use, in warm-up).
             assertTrue(heapAfter < heapBefore + 16 * 1024, "heap after GC grew from " + heapBefore + " to "
                     + heapAfter + " KiB");
-            assertTrue(d.isAlive());
+            try (QmpClient c = d.qmp(qmpSock)) {
+                assertEquals("running", ret(c.execute("query-status", null, null)).get("status").asText());
+                JsonNode threads = ret(c.execute("query-iothreads", null, null));
+                assertEquals(List.of("io0", "io1"), threads.findValuesAsText("id"), threads.toString());
+                for (JsonNode t : threads) {
+                    assertEquals("iothread-" + t.get("id").asText(), java.nio.file.Files.readString(Path.of(
+                            "/proc/" + d.pid() + "/task/" + t.get("thread-id").asLong() + "/comm")).strip());
+                }
+            }
             assertEquals(0, d.terminate(), d.stderr());
         }
     }

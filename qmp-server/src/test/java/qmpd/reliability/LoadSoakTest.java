@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import qmpd.qmp.QmpClient;
 
@@ -32,7 +33,7 @@ class LoadSoakTest {
     private static final int NBD_CLIENTS = 64;
     private static final int QMP_CLIENTS = 16;
     private static final int BLOCKS_PER_CLIENT = 64;
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)   // a failure leaves the daemon's output for inspection
     Path dir;
 
     @Test
