@@ -111,7 +111,9 @@ class DisconnectChurnTest {
             try (QmpClient c = d.qmp(qmpSock)) {
                 assertEquals("running", ret(c.execute("query-status", null, null)).get("status").asText());
                 JsonNode threads = ret(c.execute("query-iothreads", null, null));
-                assertEquals(List.of("io0", "io1"), threads.findValuesAsText("id"), threads.toString());
+                // QEMU lists IOThreads in no particular order (a hash table of /objects).
+                assertEquals(List.of("io0", "io1"), threads.findValuesAsText("id").stream().sorted().toList(),
+                        threads.toString());
                 for (JsonNode t : threads) {
                     assertEquals("iothread-" + t.get("id").asText(), java.nio.file.Files.readString(Path.of(
                             "/proc/" + d.pid() + "/task/" + t.get("thread-id").asLong() + "/comm")).strip());
