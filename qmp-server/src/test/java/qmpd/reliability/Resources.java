@@ -1,7 +1,6 @@
 package qmpd.reliability;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -82,9 +81,5 @@ record Resources(Map<String, Integer> fds, Map<String, Integer> threads, Map<Str
 
     static String summary(Resources r) {
         return r.fdCount() + " fds " + r.fds + ", " + r.threadCount() + " threads " + r.threads + ", jit " + r.jit;
-    }
-
-    static List<String> names(Map<String, Integer> m) {
-        return List.copyOf(m.keySet());
     }
 }
