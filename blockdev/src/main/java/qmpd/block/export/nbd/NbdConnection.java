@@ -47,6 +47,13 @@ public final class NbdConnection {
      * BHs that may have been scheduled into a context the connection has since left, hence volatile.
      */
     private volatile AioContext ctx;
+    /**
+     * Bumped by the main loop at every hand-off, detach and attach. The BH that installs the
+     * socket's handler in a new context runs only if no move happened since it was scheduled:
+     * between a detach and the next attach {@code ctx} still names the context being left, so
+     * checking {@code ctx} alone let a stale BH install the socket there.
+     */
+    private volatile int placement;
     private FdHandler handler;
     private BottomHalf flushBh;     // coalesces the replies completed in one loop iteration
     private NbdNegotiation negotiation;
@@ -199,8 +206,9 @@ public final class NbdConnection {
         AioContext target = handOffTo;
         handOffTo = null;
         ctx = target;
+        int p = ++placement;   // single writer: the main loop
         target.runOnce("nbd-connection-move", () -> {
-            if (closed || ctx != target) {
+            if (closed || placement != p) {
                 return;   // the node moved on before this ran: that move's attach takes over
             }
             handler = target.setFdHandler(fd, this::readable, this::writable, null);
@@ -389,6 +397,7 @@ public final class NbdConnection {
     /** The node leaves {@code old}: stop watching the socket there. Caller holds {@code old}. */
     @GlobalState
     void detach(AioContext old) {
+        placement++;   // single writer: the main loop; a hand-off or attach BH not yet run is now stale
         dropFlushBh();
         if (handler != null) {
             handler.remove();
@@ -400,11 +409,12 @@ public final class NbdConnection {
     @GlobalState
     void attach(AioContext newCtx) {
         ctx = newCtx;
+        int p = ++placement;   // single writer: the main loop
         if (!closed) {
             newCtx.runOnce("nbd-connection-attach", () -> {
-                // Another move may have happened before this ran: then this BH is stale, and
-                // the newer attach's BH (already scheduled in the newer context) takes over.
-                if (!closed && handler == null && ctx == newCtx) {
+                // Another move may have begun (detach) or ended (attach) before this ran: then
+                // this BH is stale, and the newer attach's BH takes over.
+                if (!closed && handler == null && placement == p) {
                     handler = newCtx.setFdHandler(fd, this::readable, this::writable, null);
                     flush();
                     if (in.hasRemaining()) {

@@ -92,4 +92,40 @@ class ClientsFollowContextMoveTest {
             }
         }
     }
+
+    /**
+     * Back-to-back moves between two IOThreads with idle clients: the attach of one move schedules
+     * the socket's hand-over in the new context, and the next move's detach can run before it.
+     * That stale hand-over must not install the socket in a context the node has left (it did:
+     * the next detach then failed with "AioContext 'io1' used from main-loop without acquire()",
+     * and the client was served by the wrong thread).
+     */
+    @Test
+    void idleClientsStayWithTheNodeThroughBackToBackMoves() throws Exception {
+        bed = NbdTestBed.unix(dir);
+        BlockNode node = bed.raw("n0", bed.sparseFile("disk.raw", 1 << 20));
+        bed.export("disk0", node, true);
+        IOThread io1 = bed.h.iothread("io1");
+        java.util.List<NbdTestClient> clients = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                clients.add(NbdTestClient.go(bed.address(), "disk0", true));
+            }
+            for (int round = 0; round < 20; round++) {
+                bed.h.onMain(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        bed.h.graph.setContext(node, i % 2 == 0 ? io1.context() : bed.io.context());
+                    }
+                    return null;
+                });
+                for (NbdTestClient c : clients) {
+                    assertEquals(0, c.call(Nbd.CMD_READ, 0, 0, 4096, null).error(), "round " + round);
+                }
+            }
+        } finally {
+            for (NbdTestClient c : clients) {
+                c.close();
+            }
+        }
+    }
 }
