@@ -38,7 +38,7 @@ final class QmpDispatcher {
 
     QmpDispatcher(CommandRegistry registry, InBandExecutor mainLoop, QmpStats stats) {
         this.registry = registry;
-        this.mainLoop = mainLoop;
+        this.mainLoop = new InBandQueue(mainLoop);   // one command at a time, across monitors
         this.stats = stats;
     }
 
