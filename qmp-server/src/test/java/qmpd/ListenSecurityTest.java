@@ -28,6 +28,8 @@ import qmpd.qmp.QmpClient;
 class ListenSecurityTest {
     @TempDir
     Path dir;
+    /** Reads the started process's stderr after the line start() waited for. */
+    private Thread drain;
 
     private static List<String> java(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -50,26 +52,36 @@ class ListenSecurityTest {
     }
 
     /** Starts qmpd under {@code umask} and reads stderr up to the first line containing {@code until}. */
-    private static Process start(String umask, String until, List<String> seen, String... args) throws IOException {
+    private Process start(String umask, String until, List<String> seen, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$@\"", "sh"));
         cmd.addAll(java(args));
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("QMPD_LOG", "debug");   // the most the log ever says
+        Process p = pb.start();
         BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
         for (String l = err.readLine(); l != null; l = err.readLine()) {
             seen.add(l);
             if (l.contains(until)) {
-                Thread.ofPlatform().daemon(true).start(() -> err.lines().forEach(seen::add));
+                drain = Thread.ofPlatform().daemon(true).start(() -> {
+                    try {
+                        err.lines().forEach(seen::add);
+                    } catch (java.io.UncheckedIOException e) {
+                        // the stream closed with the process
+                    }
+                });
                 return p;
             }
         }
         throw new AssertionError("qmpd exited before listening: " + seen);
     }
 
-    private static void stop(Process p) throws InterruptedException {
-        p.destroy();   // SIGTERM: a clean stop
+    /** Stops with SIGTERM (a clean stop), then waits for the rest of its stderr. */
+    private void stop(Process p) throws InterruptedException {
+        p.destroy();
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
             p.destroyForcibly();
         }
+        drain.join(10_000);
     }
 
     private static String mode(Path p) throws IOException {
@@ -121,5 +133,36 @@ class ListenSecurityTest {
         } finally {
             stop(p);
         }
+    }
+
+    @Test
+    void theHttpTokenNeverReachesTheLogEvenAtDebugLevel() throws Exception {
+        String secret = "s3cr3t-" + Long.toHexString(System.nanoTime());
+        Path tokenFile = dir.resolve("token");
+        Files.writeString(tokenFile, secret + "\n");
+        Path qmp = dir.resolve("qmp.sock");
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        Process p = start("077", "http listening on", seen, "--chardev",
+                "socket,path=" + qmp + ",server=on,wait=off,id=m0", "--monitor", "chardev=m0",
+                "--http", "host=127.0.0.1,port=0,token-file=" + tokenFile);
+        try {
+            String line = seen.stream().filter(l -> l.contains("http listening on")).findFirst().orElseThrow();
+            String base = line.substring(line.indexOf("http://"));
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            for (String auth : List.of("Bearer " + secret, "Bearer wrong-" + secret, secret)) {
+                java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(base + "/api/v1/commands/blockdev-add"))
+                        .header("Authorization", auth)
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"driver\": \"file\", \"node-name\": \"n0\", \"filename\": \"" + dir.resolve("missing")
+                                        + "\"}")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertTrue(r.statusCode() == 400 || r.statusCode() == 401, r.statusCode() + " " + r.body());
+                assertTrue(!r.body().contains(secret), r.body());
+            }
+        } finally {
+            stop(p);
+        }
+        assertTrue(seen.stream().anyMatch(l -> l.contains("event=http-listening")), () -> "the log is on: " + seen);
+        assertTrue(seen.stream().noneMatch(l -> l.contains(secret)), () -> "the token in the log: " + seen);
     }
 }
