@@ -28,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import qmpd.config.fuzz.FuzzInput;
 import qmpd.config.fuzz.FuzzRuns;
 import qmpd.metrics.QmpdMetrics;
@@ -112,6 +113,7 @@ class HttpGatewayFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void httpRequest(byte[] data) throws Exception {
         FuzzInput in = new FuzzInput(data);
         if (in.nextInt(4) == 0) {

@@ -15,6 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import qmpd.config.fuzz.FuzzRuns;
 
 /**
@@ -67,6 +68,7 @@ class QmpSocketFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void qmpSocket(byte[] data) throws IOException {
         boolean resync = data.length == 0 || (data[0] & 1) == 0;
         try (QmpClient c = QmpClient.connect(S.a)) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import qmpd.config.fuzz.FuzzInput;
 import qmpd.config.fuzz.FuzzRuns;
 import qmpd.config.keyval.KeyvalException;
@@ -18,9 +19,12 @@ import qmpd.config.keyval.KeyvalParser;
  * the result is a parse or a {@link CliException} / {@link KeyvalException} with a message, never
  * another exception, a stack overflow or a hang (the timeouts bound each run).
  *
- * <p>Each {@code @FuzzTest} replays its corpus in every build ({@code <Class>Inputs/<method>/});
- * {@code JAZZER_FUZZ=1} fuzzes it coverage-guided. Each {@code ...RandomRun} test feeds the same
- * target a bounded number of random and mutated inputs (see {@link FuzzRuns}).
+ * <p>How every fuzz test class here is run (docs/reliability.md): each {@code @FuzzTest} is a target
+ * that Jazzer fuzzes coverage-guided when {@code JAZZER_FUZZ=1} is set (one target per JVM); every
+ * build runs the {@code ...RandomRun} tests instead, which replay the target's corpus
+ * ({@code <Class>Inputs/<method>/}, Jazzer's layout) and then feed it a bounded number of random
+ * and mutated inputs ({@link FuzzRuns}). Jazzer's own agent stays out of ordinary builds: it
+ * costs tens of seconds per test JVM and the corpus is replayed anyway.
  */
 class CommandLineFuzzTest {
     private static final List<String> OPTIONS = List.of("--blockdev", "--object", "--export", "--nbd-server",
@@ -48,6 +52,7 @@ class CommandLineFuzzTest {
     }
 
     @FuzzTest(maxDuration = "30s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void commandLine(byte[] data) {
         try {
             assertNotNull(CommandLine.parse(argv(data)));
@@ -57,6 +62,7 @@ class CommandLineFuzzTest {
     }
 
     @FuzzTest(maxDuration = "30s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void keyval(byte[] data) {
         FuzzInput in = new FuzzInput(data);
         String implied = switch (in.nextInt(3)) {
@@ -74,6 +80,7 @@ class CommandLineFuzzTest {
     }
 
     @FuzzTest(maxDuration = "30s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void configFile(byte[] data) {
         FuzzInput in = new FuzzInput(data);
         boolean yaml = in.nextBoolean();
@@ -88,7 +95,7 @@ class CommandLineFuzzTest {
     @Test
     @Timeout(60)
     void commandLineRandomRun() {
-        FuzzRuns.run(getClass(), "commandLine", 50_000, 512, DICTIONARY, this::commandLine);
+        FuzzRuns.run(getClass(), "commandLine", 30_000, 512, DICTIONARY, this::commandLine);
     }
 
     @Test
@@ -100,7 +107,7 @@ class CommandLineFuzzTest {
     @Test
     @Timeout(60)
     void configFileRandomRun() {
-        FuzzRuns.run(getClass(), "configFile", 15_000, 1024, FuzzRuns.words("{", "}", "[", "]", "\"", ":", ",",
+        FuzzRuns.run(getClass(), "configFile", 8_000, 1024, FuzzRuns.words("{", "}", "[", "]", "\"", ":", ",",
                 "blockdev", "object", "nbd-server", "export", "monitor", "chardev", "driver", "- ", "  ", "\n",
                 "&a", "*a", "!!", "---", "qom-type", "iothread", "id"), this::configFile);
     }

@@ -14,7 +14,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * The bounded random run every build does for a fuzz target: {@code tries} inputs, each either
+ * The bounded random run every build does for a fuzz target: first every input of the target's
+ * corpus (the regressions), then {@code tries} inputs, each either
  * fresh random bytes or a mutation of an input from the target's corpus (the directory Jazzer
  * replays, {@code <package>/<Class>Inputs/<method>/} on the test class path), plus a few
  * dictionary words spliced in. Jazzer's coverage-guided mode ({@code JAZZER_FUZZ=1}) explores

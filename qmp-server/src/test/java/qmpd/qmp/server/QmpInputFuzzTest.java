@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import qmpd.config.fuzz.FuzzInput;
 import qmpd.config.fuzz.FuzzRuns;
 import qmpd.loop.IOThreadRegistry;
@@ -199,6 +200,7 @@ class QmpInputFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void qmpInput(byte[] data) throws Exception {
         Session session = new Session(data.length > 0 && (data[0] & 0x80) != 0);
         Ctx ctx = new Ctx(session, H);

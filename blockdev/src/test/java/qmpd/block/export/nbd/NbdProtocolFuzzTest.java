@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import qmpd.config.fuzz.FuzzInput;
 import qmpd.config.fuzz.FuzzRuns;
 
@@ -141,6 +142,7 @@ class NbdProtocolFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @EnabledIfEnvironmentVariable(named = "JAZZER_FUZZ", matches = ".+")
     void nbdStream(byte[] data) throws Exception {
         byte[] stream = stream(data);
         try (SocketChannel ch = SocketChannel.open(B.bed.address())) {
