@@ -34,6 +34,7 @@ import qmpd.qmp.MonitorOptions;
 import qmpd.qmp.QmpEvents;
 import qmpd.qmp.block.BlockCommands;
 import qmpd.qmp.block.BlockService;
+import qmpd.qmp.ListenHost;
 import qmpd.qmp.command.CommandRegistry;
 import qmpd.qmp.command.QmpCommand;
 import qmpd.qmp.command.QmpContext;
@@ -369,10 +370,19 @@ public final class Main {
                     System.err.println("qmpd: monitor " + id + " listening on unix:" + path);
                 }
                 case "inet" -> {
-                    String host = a.path("host").asText();
+                    String host;
+                    try {
+                        host = ListenHost.requireNamed(a.path("host").asText());
+                    } catch (IllegalArgumentException e) {
+                        throw new StartupException("chardev " + id + ": " + e.getMessage());
+                    }
                     int port = Integer.parseInt(a.path("port").asText());
                     mon = server.listenTcp(host, port, options).toCompletableFuture().get(10, TimeUnit.SECONDS);
                     System.err.println("qmpd: monitor " + id + " listening on tcp:" + host + ":" + mon.actualPort());
+                    if (!ListenHost.isLoopback(host)) {
+                        System.err.println("qmpd: warning: " + ListenHost.exposedWarning("monitor " + id,
+                                "tcp:" + host + ":" + mon.actualPort()));
+                    }
                 }
                 default -> throw new StartupException(m.source() + ": socket type '" + addr.path("type").asText()
                         + "' is not supported for monitors");

@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -109,8 +108,9 @@ public final class HttpGateway {
         if (server != null) {
             throw new IllegalStateException("HTTP gateway already started");
         }
+        qmpd.qmp.ListenHost.requireNamed(host);   // "" would be every interface, and resolves as loopback
         BearerToken t = tokenFile.isPresent() ? BearerToken.read(tokenFile.get()) : null;
-        if (t == null && !isLoopback(host)) {
+        if (t == null && !qmpd.qmp.ListenHost.isLoopback(host)) {
             throw new IllegalArgumentException("refusing to serve HTTP on non-loopback address '" + host
                     + "' without a token file");
         }
@@ -169,19 +169,6 @@ public final class HttpGateway {
             v.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("event=http-stop-incomplete error={}", e.toString());
-        }
-    }
-
-    private static boolean isLoopback(String host) {
-        try {
-            for (InetAddress a : InetAddress.getAllByName(host)) {
-                if (!a.isLoopbackAddress()) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -210,6 +210,10 @@ public final class BlockService implements IOThreadUsers {
         }
         nbd = NbdServer.start(mainCtx, addr, maxConnections);
         LOG.info("event=nbd-server-start addr={}", nbd.localAddress());
+        if (nbd.localAddress() instanceof InetSocketAddress in && !in.getAddress().isLoopbackAddress()) {
+            LOG.warn("event=nbd-server-exposed {}", qmpd.qmp.ListenHost.exposedWarning("the NBD server",
+                    in.getAddress().getHostAddress() + ":" + in.getPort()));
+        }
     }
 
     @GlobalState
@@ -257,7 +261,13 @@ public final class BlockService implements IOThreadUsers {
                 if (p < 0 || p > 65535) {
                     throw new QmpException.GenericError("Port '" + port + "' out of range");
                 }
-                yield new InetSocketAddress(addr.path("host").asText(), p);
+                String host;
+                try {
+                    host = qmpd.qmp.ListenHost.requireNamed(addr.path("host").asText());
+                } catch (IllegalArgumentException e) {
+                    throw new QmpException.GenericError("Parameter 'host': " + e.getMessage());
+                }
+                yield new InetSocketAddress(host, p);
             }
             default -> throw new QmpException.GenericError("Socket address type '" + type + "' is not supported");
         };

@@ -117,8 +117,13 @@ final class NbdTestBed implements AutoCloseable {
 
     /** Polls (bounded) until the server has no connection left. */
     void awaitNoConnections() {
+        awaitConnections(0);
+    }
+
+    /** Polls (bounded) until the server has {@code n} connections left. */
+    void awaitConnections(int n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (h.onMain(() -> server.connectionCount()) > 0) {
+        while (h.onMain(() -> server.connectionCount()) > n) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("connections still open: " + h.onMain(() -> server.connectionCount()));
             }
