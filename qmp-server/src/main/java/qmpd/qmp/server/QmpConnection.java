@@ -250,8 +250,11 @@ final class QmpConnection implements QmpContext.Session, QmpEvents.Listener {
         if (closed || message == null) {
             return io.vertx.core.Future.succeededFuture();
         }
-        String text = QmpJsonWriter.write(message, monitor.options().pretty()) + "\n";
-        return socket.write(Buffer.buffer(text.replace("\n", "\r\n").getBytes(StandardCharsets.US_ASCII)));
+        boolean pretty = monitor.options().pretty();
+        String text = QmpJsonWriter.write(message, pretty);
+        // Compact output has no newline of its own (strings carry \n escaped): only the end needs CRLF.
+        text = pretty ? (text + "\n").replace("\n", "\r\n") : text + "\r\n";
+        return socket.write(Buffer.buffer(text.getBytes(StandardCharsets.US_ASCII)));
     }
 
     /** Closes the connection from the server side (shutdown). */
