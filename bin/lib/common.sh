@@ -53,7 +53,7 @@ QMPD_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED
 
 # How the daemon runs (bin/qmpd; bench/qmp_bench.py starts it the same way). Each flag's reason
 # and the figures behind it: docs/startup-and-footprint.md.
-QMPD_RUN_FLAGS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss1m
+QMPD_RUN_FLAGS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss1m -Xms16m
                 -Xlog:disable -Xlog:all=warning:stderr)
 
 QMPD_JAR_REL=qmp-server/target/qmpd.jar

@@ -229,7 +229,7 @@ public final class Main {
             server.setCommandObserver(stateFile);
         }
         for (CliOption o : listeners) {
-            StartupTrace.phase("options applied / listener started");
+            StartupTrace.phase("listener " + o.getClass().getSimpleName());
             if (o instanceof CliOption.MonitorOpt m) {
                 listen(m, chardevs);
             } else if (o instanceof CliOption.HttpOpt h) {
