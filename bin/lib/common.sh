@@ -3,10 +3,17 @@
 
 qmpd_root() { cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd; }
 
-# Prints the major version of the java binary given as $1 (e.g. 25), or nothing.
+# Prints the major version of the java binary given as $1 (e.g. 25), or nothing. The JDK's
+# release file answers without starting a JVM (that costs 0.1 s or more on every bin/qmpd start).
 qmpd_java_major() {
-    local v
-    v=$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1)
+    local v release
+    release="$(dirname "$(dirname "$1")")/release"
+    if [ -r "$release" ]; then
+        v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" | head -n1)
+    fi
+    if [ -z "${v:-}" ]; then
+        v=$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1)
+    fi
     printf '%s' "${v%%.*}"
 }
 
@@ -43,6 +50,11 @@ QMPD_JVM_FLAGS=(--enable-native-access=ALL-UNNAMED
                 --add-exports java.base/sun.nio.ch=ALL-UNNAMED
                 --add-opens java.base/sun.nio.ch=ALL-UNNAMED
                 --sun-misc-unsafe-memory-access=allow)
+
+# How the daemon runs (bin/qmpd; bench/qmp_bench.py starts it the same way). Each flag's reason
+# and the figures behind it: docs/startup-and-footprint.md.
+QMPD_RUN_FLAGS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Xss1m -Xms16m
+                -Xlog:disable -Xlog:all=warning:stderr)
 
 QMPD_JAR_REL=qmp-server/target/qmpd.jar
 

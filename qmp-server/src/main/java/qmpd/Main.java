@@ -56,19 +56,32 @@ import qmpd.state.StateFile;
  * on {@code quit}, SIGINT, SIGTERM or SIGHUP.
  */
 public final class Main {
-    private final MainLoop mainLoop = new MainLoop();
-    private final IOThreadRegistry iothreads = new IOThreadRegistry();
-    private final QmpEvents events = new QmpEvents();
-    private final BlockService block = new BlockService(mainLoop.context(), iothreads, events);
-    private final QmpdMetrics metrics = new QmpdMetrics();
-    private final QomObjects objects = new QomObjects(metered(new AioIOThreads(iothreads)), block);
-    private final CommandRegistry registry =
-            BlockCommands.register(StandardCommands.register(new CommandRegistry(), objects), block);
+    private final MainLoop mainLoop;
+    private final IOThreadRegistry iothreads;
+    private final QmpEvents events;
+    private final BlockService block;
+    private final QmpdMetrics metrics;
+    private final QomObjects objects;
+    private final CommandRegistry registry;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final List<Path> filesToRemove = new ArrayList<>();
     private QmpServer server;
     private HttpGateway http;
     private StateFile stateFile;
+
+    Main() {
+        mainLoop = new MainLoop();
+        StartupTrace.phase("main loop created");
+        iothreads = new IOThreadRegistry();
+        events = new QmpEvents();
+        block = new BlockService(mainLoop.context(), iothreads, events);
+        StartupTrace.phase("block service created");
+        metrics = new QmpdMetrics();
+        StartupTrace.phase("metrics created");
+        objects = new QomObjects(metered(new AioIOThreads(iothreads)), block);
+        registry = BlockCommands.register(StandardCommands.register(new CommandRegistry(), objects), block);
+        StartupTrace.phase("commands registered");
+    }
 
     /** A start-up failure: printed as {@code qmpd: <where>: <why>}, exit status 1. */
     static final class StartupException extends Exception {
@@ -78,6 +91,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        StartupTrace.phase("main");
+        vertxDefaults();
+        StartupPreload.start();
         CommandLine.Outcome outcome;
         try {
             outcome = CommandLine.parse(args.length == 0 ? EmbeddedDefault.argv() : args);
@@ -106,13 +122,16 @@ public final class Main {
         if (daemonize) {
             Daemonize.detach();
         }
+        StartupTrace.phase("command line parsed");
         Main daemon = new Main();
+        StartupTrace.phase("daemon created");
         try {
             if (args.length == 0) {
                 EmbeddedDefault.prepare();
             }
             daemon.start(run.options());
             daemon.ready();
+            StartupTrace.phase("ready");
             if (args.length == 0) {
                 EmbeddedDefault.printEndpoints(System.out, daemon.httpPort());
             }
@@ -130,12 +149,28 @@ public final class Main {
         }
     }
 
+    /**
+     * Vert.x carries only QMP and HTTP on sockets and loopback addresses: it needs no DNS resolver
+     * of its own (Netty's, read from /etc/resolv.conf at start), and serves no files, so no file
+     * cache directory under /tmp. Each stays overridable with its -D flag.
+     */
+    private static void vertxDefaults() {
+        for (String p : List.of("vertx.disableDnsResolver", "vertx.disableFileCPResolving", "vertx.disableFileCaching")) {
+            if (System.getProperty(p) == null) {
+                System.setProperty(p, "true");
+            }
+        }
+    }
+
     /** Starts the loops, then applies {@code options} in order. */
     void start(List<CliOption> options) throws Exception {
         mainLoop.start();
+        StartupTrace.phase("main loop started");
         server = new QmpServer(registry, mainLoop.context()::runOnce, events, this::quit);
+        StartupTrace.phase("QMP server created");
         bindMetrics();
         installSignalHandlers();
+        StartupTrace.phase("metrics bound");
         Map<String, ObjectNode> chardevs = new LinkedHashMap<>();
         // QEMU handles --pidfile before everything else, so a second instance fails first.
         List<StateFile.Entry> restore = List.of();
@@ -155,6 +190,7 @@ public final class Main {
         // Listeners start last, so no client sees the daemon before its state is restored.
         List<CliOption> listeners = new ArrayList<>();
         for (CliOption o : options) {
+            StartupTrace.phase("option " + o.getClass().getSimpleName());
             switch (o) {
                 case CliOption.ObjectOpt obj -> {
                     apply("object-add", obj.args(), obj.source());
@@ -194,12 +230,14 @@ public final class Main {
             server.setCommandObserver(stateFile);
         }
         for (CliOption o : listeners) {
+            StartupTrace.phase("listener " + o.getClass().getSimpleName());
             if (o instanceof CliOption.MonitorOpt m) {
                 listen(m, chardevs);
             } else if (o instanceof CliOption.HttpOpt h) {
                 startHttp(h);
             }
         }
+        StartupTrace.phase("listeners started");
     }
 
     /** Meters follow objects: the main loop now, IOThreads, nodes and exports as they come and go. */

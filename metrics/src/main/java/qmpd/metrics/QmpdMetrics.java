@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Objects;
 import qmpd.aio.AioContext;
@@ -47,16 +48,35 @@ public final class QmpdMetrics implements AutoCloseable {
     /** The per-node latency histograms, read from the core's buckets at scrape time. */
     private final BlockLatencyCollector latency = new BlockLatencyCollector();
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** Completed by the metrics-jvm-binders thread once the JVM and process meters are bound. */
+    private final CompletableFuture<Void> jvmMeters = new CompletableFuture<>();
     private final Object lock = new Object();
     private final Map<String, MeterGroup> iothreads = new HashMap<>();   // @protectedby lock; context + pool
     private final Map<String, NodeBinding> nodes = new HashMap<>();      // @protectedby lock
     private final Map<String, MeterGroup> exports = new HashMap<>();     // @protectedby lock
     private QmpMetrics qmp;                                              // @protectedby lock
 
-    /** A registry with Micrometer's JVM and process meters already bound. */
+    /**
+     * A registry with Micrometer's JVM and process meters. Those are bound on a thread of their
+     * own (thread {@code metrics-jvm-binders}, started here): they load the JVM's management
+     * classes, a tenth of the daemon's start-up, and nothing needs them before the first scrape,
+     * which waits for them (as {@link #close} does).
+     */
     public QmpdMetrics() {
         PromtoolClean.install(registry);
         registry.getPrometheusRegistry().register(latency);
+        Thread.ofPlatform().name("metrics-jvm-binders").daemon(true).start(() -> {
+            try {
+                bindJvmMeters();
+                jvmMeters.complete(null);
+            } catch (Throwable t) {
+                jvmMeters.completeExceptionally(t);
+            }
+        });
+    }
+
+    /** Runs on the metrics-jvm-binders thread; the registry takes meters from any thread. */
+    private void bindJvmMeters() {
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -64,6 +84,15 @@ public final class QmpdMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+    }
+
+    /** Waits until the JVM and process meters are bound (normally long done by the first scrape). */
+    private void awaitJvmMeters() {
+        try {
+            jvmMeters.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new IllegalStateException("binding the JVM meters failed", e.getCause());
+        }
     }
 
     /** The registry, for binders of other parts (e.g. Vert.x's own metrics). */
@@ -170,6 +199,7 @@ public final class QmpdMetrics implements AutoCloseable {
     public Scrape scrape(String accept) {
         String type = accept != null && accept.contains("application/openmetrics-text")
                 ? OPENMETRICS_1_0 : TEXT_0_0_4;
+        awaitJvmMeters();
         synchronized (lock) {
             if (qmp != null) {
                 qmp.refresh();
@@ -196,6 +226,7 @@ public final class QmpdMetrics implements AutoCloseable {
             exports.clear();
             qmp = null;
         }
+        jvmMeters.exceptionally(t -> null).join();   // the binder thread must not bind into a closed registry
         gc.close();
         registry.close();
     }

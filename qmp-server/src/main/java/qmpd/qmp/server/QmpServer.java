@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.SocketAddress;
@@ -44,6 +45,13 @@ import qmpd.qmp.command.QueryVersion;
 public final class QmpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QmpServer.class);
 
+    /**
+     * Event loops for the monitors (Vert.x's default is two per CPU). They only frame and
+     * encode JSON; every in-band command runs on the one main loop, so more loops than two add
+     * threads and memory, not throughput (docs/startup-and-footprint.md).
+     */
+    static final int EVENT_LOOPS = Math.min(2, Runtime.getRuntime().availableProcessors());
+
     private final Vertx vertx;
     private final CommandRegistry registry;
     private final QmpDispatcher dispatcher;
@@ -60,7 +68,7 @@ public final class QmpServer implements AutoCloseable {
      * @param shutdownHook run once after {@code quit} has replied; the owner stops the daemon
      */
     public QmpServer(CommandRegistry registry, InBandExecutor mainLoop, QmpEvents events, Runnable shutdownHook) {
-        this.vertx = Vertx.vertx();
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
         this.registry = registry;
         this.events = events;
         this.stats = new QmpStats(events);

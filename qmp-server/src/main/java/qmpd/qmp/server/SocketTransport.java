@@ -60,8 +60,10 @@ final class SocketTransport implements QmpTransport {
 
     @Override
     public Future<Void> send(ObjectNode message) {
-        String text = QmpJsonWriter.write(message, pretty) + "\n";
-        return socket.write(Buffer.buffer(text.replace("\n", "\r\n").getBytes(StandardCharsets.US_ASCII)));
+        String text = QmpJsonWriter.write(message, pretty);
+        // Compact output has no newline of its own (strings carry \n escaped): only the end needs CRLF.
+        text = pretty ? (text + "\n").replace("\n", "\r\n") : text + "\r\n";
+        return socket.write(Buffer.buffer(text.getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Override
