@@ -50,6 +50,9 @@ final class FdTable {
 
     void setInterest(FdHandler h, boolean read, boolean write) {
         if (h.removed) throw new IllegalStateException(h + " was removed");
+        if (h.wantRead == read && h.wantWrite == write && h.inEpoll == (read || write)) {
+            return;   // unchanged: no epoll_ctl (callers re-assert their interest after every batch)
+        }
         h.wantRead = read;
         h.wantWrite = write;
         if (!read && !write) {
