@@ -41,7 +41,7 @@ WORKLOADS = {
 }
 
 
-def server_cmd(peer, backend, image, sock):
+def server_cmd(peer, backend, image, sock, iothread_opts=""):
     if backend == "null":
         blockdev = ["--blockdev", "driver=null-co,node-name=n0,size=1073741824,read-zeroes=off"]
     else:
@@ -52,7 +52,7 @@ def server_cmd(peer, backend, image, sock):
     if peer == "qsd":
         return ["qemu-storage-daemon"] + blockdev + serve + ["--export", export]
     if peer == "qmpd":
-        return ([os.path.join(nbd_bench.ROOT, "bin", "qmpd")] + blockdev + ["--object", "iothread,id=io0"]
+        return ([os.path.join(nbd_bench.ROOT, "bin", "qmpd")] + blockdev + ["--object", "iothread,id=io0" + iothread_opts]
                 + serve + ["--export", export + ",iothread=io0"])
     plugin = ["null", "1G"] if backend == "null" else ["file", image]
     return ["nbdkit", "--foreground", "--unix", sock, "--exportname", "disk0"] + plugin
@@ -97,6 +97,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--runtime", type=int, default=5, help="seconds per fio run")
     p.add_argument("--warmup", type=int, default=10, help="seconds of each workload against qmpd first")
+    p.add_argument("--iothread-opts", default="", help="appended to qmpd's iothread object, e.g. ,poll-max-ns=0")
     args = p.parse_args()
     peers = args.peers.split(",")
     loads = args.workloads.split(",")
@@ -110,7 +111,7 @@ def main():
             nbd_bench.fill(image, 1 << 30)
         for peer in peers:
             sock = os.path.join(workdir, f"{peer}.sock")
-            cmd = server_cmd(peer, args.backend, image, sock)
+            cmd = server_cmd(peer, args.backend, image, sock, args.iothread_opts)
             print(f"# {peer}: {' '.join(cmd)}", file=sys.stderr)
             log = open(os.path.join(workdir, f"{peer}.log"), "w")
             procs[peer] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir), sock)
