@@ -41,7 +41,7 @@ WORKLOADS = {
 }
 
 
-def server_cmd(peer, backend, image, sock, iothread_opts=""):
+def server_cmd(peer, backend, image, sock, iothread_opts="", base_root=None):
     if backend == "null":
         blockdev = ["--blockdev", "driver=null-co,node-name=n0,size=1073741824,read-zeroes=off"]
     else:
@@ -51,8 +51,9 @@ def server_cmd(peer, backend, image, sock, iothread_opts=""):
     serve = ["--nbd-server", f"addr.type=unix,addr.path={sock}"]
     if peer == "qsd":
         return ["qemu-storage-daemon"] + blockdev + serve + ["--export", export]
-    if peer == "qmpd":
-        return ([os.path.join(nbd_bench.ROOT, "bin", "qmpd")] + blockdev + ["--object", "iothread,id=io0" + iothread_opts]
+    if peer in ("qmpd", "base"):
+        root = nbd_bench.ROOT if peer == "qmpd" else base_root
+        return ([os.path.join(root, "bin", "qmpd")] + blockdev + ["--object", "iothread,id=io0" + iothread_opts]
                 + serve + ["--export", export + ",iothread=io0"])
     plugin = ["null", "1G"] if backend == "null" else ["file", image]
     return ["nbdkit", "--foreground", "--unix", sock, "--exportname", "disk0"] + plugin
@@ -91,13 +92,14 @@ def pin(pid, cpus):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--peers", default="qmpd,qsd,nbdkit")
+    p.add_argument("--peers", default="qmpd,qsd,nbdkit", help="any of qmpd,qsd,nbdkit,base")
     p.add_argument("--backend", choices=("null", "file"), default="null")
     p.add_argument("--workloads", default="r32,w32,r1p,s1m")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--runtime", type=int, default=5, help="seconds per fio run")
     p.add_argument("--warmup", type=int, default=10, help="seconds of each workload against qmpd first")
     p.add_argument("--iothread-opts", default="", help="appended to qmpd's iothread object, e.g. ,poll-max-ns=0")
+    p.add_argument("--base-root", help="another qmpd checkout (e.g. an older commit), run as peer 'base'")
     args = p.parse_args()
     peers = args.peers.split(",")
     loads = args.workloads.split(",")
@@ -111,7 +113,7 @@ def main():
             nbd_bench.fill(image, 1 << 30)
         for peer in peers:
             sock = os.path.join(workdir, f"{peer}.sock")
-            cmd = server_cmd(peer, args.backend, image, sock, args.iothread_opts)
+            cmd = server_cmd(peer, args.backend, image, sock, args.iothread_opts, args.base_root)
             print(f"# {peer}: {' '.join(cmd)}", file=sys.stderr)
             log = open(os.path.join(workdir, f"{peer}.log"), "w")
             procs[peer] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir), sock)
@@ -121,8 +123,9 @@ def main():
             w = WORKLOADS[name]
             for peer in peers:
                 pin(server_pid(procs[peer][0]), "0" if w["pin"] else "0,1")
-            if "qmpd" in procs and args.warmup:
-                fio(procs["qmpd"][1], w, args.warmup, workdir)
+            for jvm in ("qmpd", "base"):
+                if jvm in procs and args.warmup:
+                    fio(procs[jvm][1], w, args.warmup, workdir)
             res = {peer: [] for peer in peers}
             for rnd in range(args.rounds):
                 order = peers if rnd % 2 == 0 else list(reversed(peers))

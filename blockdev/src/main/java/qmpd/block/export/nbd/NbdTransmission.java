@@ -79,13 +79,9 @@ final class NbdTransmission {
                     if (in.remaining() < 28 || inFlight >= NbdConnection.MAX_IN_FLIGHT) {
                         return;
                     }
-                    int magic = in.getInt();
-                    int flags = Short.toUnsignedInt(in.getShort());
-                    int type = Short.toUnsignedInt(in.getShort());
-                    long handle = in.getLong();
-                    long offset = in.getLong();
-                    int length = in.getInt();
-                    NbdRequest r = takeRequest().set(handle, type, flags, offset, length);
+                    NbdRequest r = takeRequest();
+                    int magic = r.decode(in);
+                    int type = r.type;
                     if (magic != Nbd.REQUEST_MAGIC) {
                         // The stream cannot be resynchronised. QEMU 7.2 still answers EINVAL (to
                         // the handle it decoded) before it drops the client; so do we.
