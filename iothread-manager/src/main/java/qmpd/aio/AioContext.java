@@ -297,7 +297,9 @@ public final class AioContext implements Executor, AutoCloseable {
     /**
      * Watches {@code fd} (level-triggered): {@code onReadable} runs when it is readable (or on
      * error/hang-up), {@code onWritable} when writable. {@code ioPoll}, if not null, is called
-     * while busy-polling and returns true if it found and handled work. Replaces an existing
+     * while busy-polling and returns true if it found and handled work; while any handler without
+     * one is installed the context does not busy-poll at all (QEMU's poll_disable_cnt), since
+     * spinning could not notice its fd. Replaces an existing
      * handler of the fd. With both callbacks null, removes the fd's handler and returns null
      * (QEMU aio_set_fd_handler). The caller keeps owning the fd.
      */
@@ -430,7 +432,7 @@ public final class AioContext implements Executor, AutoCloseable {
         boolean progress = false;
         long busy = 0;
         long timeout = blocking ? timeoutNs(start) : 0;
-        if (timeout != 0 && pollNs > 0) {   // QEMU try_poll_mode
+        if (timeout != 0 && pollNs > 0 && !fds.pollDisabled()) {   // QEMU try_poll_mode
             progress = busyPoll(start, timeout < 0 ? pollNs : Math.min(pollNs, timeout));
             long now = System.nanoTime();
             busy = now - start;

@@ -23,6 +23,12 @@ final class FdTable {
     private FdHandler[] byFd = new FdHandler[64];
     /** Handlers with an ioPoll hook; copied on change, so a hook may add or remove handlers. */
     private FdHandler[] pollHandlers = new FdHandler[0];
+    /**
+     * Installed handlers that cannot be busy-polled (no ioPoll hook; the context's own notifier
+     * aside): QEMU's poll_disable_cnt. While one exists, spinning could not see its fd become
+     * ready, so the loop goes straight to epoll_wait.
+     */
+    private int unpollable;
     private MemorySegment[] eventBufs = new MemorySegment[0];
     private FdHandler[][] readyHandlers = new FdHandler[0][];
     private int[][] readyEvents = new int[0][];
@@ -42,6 +48,8 @@ final class FdTable {
         FdHandler old = byFd[fd];
         int op = old != null && old.inEpoll ? LinuxSyscalls.EPOLL_CTL_MOD : LinuxSyscalls.EPOLL_CTL_ADD;
         LinuxSyscalls.epollCtl(epfd, op, fd, interestOf(h.wantRead, h.wantWrite));
+        if (old != null && !old.removed && unpollable(old)) unpollable--;
+        if (unpollable(h)) unpollable++;
         if (old != null) old.removed = true;
         h.inEpoll = true;
         byFd[fd] = h;
@@ -50,6 +58,9 @@ final class FdTable {
 
     void setInterest(FdHandler h, boolean read, boolean write) {
         if (h.removed) throw new IllegalStateException(h + " was removed");
+        if (h.wantRead == read && h.wantWrite == write && h.inEpoll == (read || write)) {
+            return;   // unchanged: no epoll_ctl (callers re-assert their interest after every batch)
+        }
         h.wantRead = read;
         h.wantWrite = write;
         if (!read && !write) {
@@ -64,6 +75,7 @@ final class FdTable {
 
     void remove(FdHandler h) {
         if (h.removed) return;
+        if (unpollable(h)) unpollable--;
         h.removed = true;   // levels still holding it in their ready copy skip it
         int fd = h.fd();
         if (byFd[fd] == h) byFd[fd] = null;
@@ -76,6 +88,15 @@ final class FdTable {
             }
         }
         if (h.ioPoll != null) rebuildPollHandlers();
+    }
+
+    private static boolean unpollable(FdHandler h) {
+        return h.ioPoll == null && !h.internal;
+    }
+
+    /** Whether busy polling is disabled by a handler without an ioPoll hook (QEMU aio_poll_disabled). */
+    boolean pollDisabled() {
+        return unpollable > 0;
     }
 
     private static int interestOf(boolean read, boolean write) {
@@ -159,6 +180,7 @@ final class FdTable {
     void close() {
         Arrays.fill(byFd, null);
         pollHandlers = new FdHandler[0];
+        unpollable = 0;
         LinuxSyscalls.close(epfd);
         arena.close();
     }

@@ -190,6 +190,47 @@ class AdaptivePollingTest {
         }
     }
 
+    /**
+     * QEMU 7.2's poll_disable_cnt: while a handler without an ioPoll hook is installed (an NBD
+     * socket, say), spinning could never see its fd become ready, so the loop does not busy-poll
+     * at all; once that handler is removed, polling resumes.
+     */
+    @Test
+    @Timeout(30)
+    void aHandlerWithoutIoPollDisablesBusyPollingUntilItIsRemoved() throws Exception {
+        IOThread io = IOThread.create("polloff", new PollParams(50_000_000, 2, 2, 0)).start();
+        EventNotifier n = EventNotifier.create();
+        try {
+            AioContext ctx = io.context();
+            FdHandler[] h = new FdHandler[1];
+            var installed = new CountDownLatch(1);
+            ctx.runOnce("install", () -> {
+                h[0] = ctx.setEventNotifier(n, n::testAndClear, null);
+                installed.countDown();
+            });
+            assertTrue(installed.await(5, TimeUnit.SECONDS));
+            long busyBefore = ctx.stats().busyPollNs();
+            long hitsBefore = ctx.stats().pollHits();
+            pingPong(ctx, PINGS, GAP_NS);
+            AioStats s = ctx.stats();
+            assertEquals(busyBefore, s.busyPollNs(), "no busy polling with an unpollable handler: " + s);
+            assertEquals(hitsBefore, s.pollHits(), "no poll hits with an unpollable handler: " + s);
+            assertTrue(s.bhsRun() >= PINGS, "every ping still ran: " + s);
+
+            var removed = new CountDownLatch(1);
+            ctx.runOnce("remove", () -> {
+                h[0].remove();
+                removed.countDown();
+            });
+            assertTrue(removed.await(5, TimeUnit.SECONDS));
+            pingPong(ctx, PINGS, GAP_NS);
+            assertTrue(ctx.stats().busyPollNs() > busyBefore, "polling resumed: " + ctx.stats());
+        } finally {
+            io.stop();
+            n.close();
+        }
+    }
+
     @Test
     @Timeout(20)
     void idleLoopSleepsWithoutBurningTime() throws Exception {

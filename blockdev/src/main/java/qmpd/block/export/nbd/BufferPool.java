@@ -10,8 +10,13 @@ import java.util.ArrayDeque;
 final class BufferPool {
     private static final int MIN_SHIFT = 12;
     private static final int MAX_SHIFT = 25;
-    /** Buffers kept per class; more are left to the garbage collector. */
-    private static final int KEEP = 16;
+    /**
+     * Bytes kept per class; more are left to the garbage collector. A class keeps at least
+     * {@link NbdConnection#MAX_IN_FLIGHT} buffers up to 256 KiB, so a full queue of small requests
+     * never allocates (with 16 kept, half the reads at queue depth 32 paid a fresh, zeroed,
+     * Cleaner-tracked direct buffer), and at least two of the largest.
+     */
+    private static final long KEEP_BYTES = 32L << 20;
 
     @SuppressWarnings("unchecked")
     private final ArrayDeque<ByteBuffer>[] free = new ArrayDeque[MAX_SHIFT - MIN_SHIFT + 1];
@@ -27,6 +32,10 @@ final class BufferPool {
         return Math.max(shift, MIN_SHIFT) - MIN_SHIFT;
     }
 
+    private static int keep(int c) {
+        return (int) Math.max(2, Math.min(NbdConnection.MAX_IN_FLIGHT, KEEP_BYTES >> (c + MIN_SHIFT)));
+    }
+
     /** A buffer with position 0 and limit {@code length}; contents undefined. */
     ByteBuffer take(int length) {
         int c = classOf(length);
@@ -40,7 +49,7 @@ final class BufferPool {
     /** Returns a buffer obtained from {@link #take}; the caller keeps no reference. */
     void give(ByteBuffer b) {
         int c = classOf(b.capacity());
-        if ((1 << (c + MIN_SHIFT)) == b.capacity() && free[c].size() < KEEP) {
+        if ((1 << (c + MIN_SHIFT)) == b.capacity() && free[c].size() < keep(c)) {
             free[c].push(b);
         }
     }

@@ -62,6 +62,9 @@ public final class NbdConnection {
     private AioContext handOffTo;   // set by the handshake: the context to move to once input processing unwinds
     private boolean aborted;        // output is dropped, not sent: replies still to come just finish their request
     private boolean closed;
+    private boolean inBatch;        // readable() is consuming input: replies wait for its single flush at the end
+    private boolean flushPending;   // a reply was queued during the batch
+    private boolean flushing;       // flush() is sending: completions leave the interest to its end
 
     NbdConnection(SocketChannel channel, NbdServer server) throws IOException {
         this.channel = channel;
@@ -117,41 +120,58 @@ public final class NbdConnection {
         if (readClosed) {
             return;
         }
+        // One batch: read what the socket holds, decode and start every request in it, then
+        // send every reply that completed meanwhile in one gathered write. A short read means the
+        // socket is drained: the loop stops there instead of paying one more read for EAGAIN
+        // (epoll is level-triggered, so bytes arriving later are reported again).
+        inBatch = true;
         try {
-            while (!readClosed && !backpressure() && handOffTo == null) {
-                if (transmission != null && transmission.wantsDirectRead()) {
-                    int n = transmission.readPayloadDirect(channel);
-                    if (n < 0) {
-                        peerClosed();
-                        return;
-                    }
-                    if (n == 0) {
-                        return;
-                    }
-                    continue;
-                }
-                in.compact();
-                int n = channel.read(in);
-                in.flip();
+            readBatch();
+        } catch (IOException e) {
+            LOG.debug("event=nbd-read-error fd={} error=\"{}\"", fd, e.getMessage());
+            abort();
+        } finally {
+            inBatch = false;
+        }
+        if (flushPending) {
+            flushPending = false;
+            flush();   // also after peerClosed(): the replies still go out before the close
+        }
+        if (handOffTo != null) {
+            handOff();   // last: from here on the connection belongs to another thread
+            return;
+        }
+        updateInterest();
+    }
+
+    private void readBatch() throws IOException {
+        while (!readClosed && !backpressure() && handOffTo == null) {
+            if (transmission != null && transmission.wantsDirectRead()) {
+                int n = transmission.readPayloadDirect(channel);
                 if (n < 0) {
                     peerClosed();
                     return;
                 }
-                if (n == 0 && !in.hasRemaining()) {
-                    return;
+                if (n == 0 || transmission.wantsDirectRead()) {
+                    return;   // nothing, or less than the payload's rest: drained
                 }
-                if (!process() && n == 0) {
-                    break;
-                }
+                continue;
             }
-            if (handOffTo != null) {
-                handOff();   // last: from here on the connection belongs to another thread
+            in.compact();
+            int space = in.remaining();
+            int n = channel.read(in);
+            in.flip();
+            if (n < 0) {
+                peerClosed();
                 return;
             }
-            updateInterest();
-        } catch (IOException e) {
-            LOG.debug("event=nbd-read-error fd={} error=\"{}\"", fd, e.getMessage());
-            abort();
+            if (n == 0 && !in.hasRemaining()) {
+                return;
+            }
+            boolean consumed = process();
+            if (n < space || (!consumed && n == 0)) {
+                return;
+            }
         }
     }
 
@@ -256,6 +276,10 @@ public final class NbdConnection {
         if (aborted || closed) {
             return;   // nothing will be sent; a BH created now would outlive the connection
         }
+        if (inBatch) {
+            flushPending = true;   // readable() flushes once at the end of its batch
+            return;
+        }
         if (flushBh == null) {
             flushBh = ctx.bhNew("nbd-flush", this::flush);
         }
@@ -275,6 +299,7 @@ public final class NbdConnection {
         if (closed) {
             return;
         }
+        flushing = true;
         try {
             // A sent reply may finish the last request and close the connection under us.
             while (!closed && !out.isEmpty()) {
@@ -303,6 +328,8 @@ public final class NbdConnection {
             LOG.debug("event=nbd-write-error fd={} error=\"{}\"", fd, e.getMessage());
             abort();
             return;
+        } finally {
+            flushing = false;
         }
         if (closed) {
             return;
@@ -329,7 +356,9 @@ public final class NbdConnection {
     @HomeThread
     void requestDone() {
         if (!readClosed && !backpressure()) {
-            updateInterest();
+            if (!flushing) {
+                updateInterest();   // flush() sets the interest once, after its last write
+            }
             if (in.hasRemaining()) {
                 process();
             }

@@ -23,32 +23,45 @@ final class NbdReplies {
     /** A reply with no data: success, or an error of a command that is not READ (simple form). */
     @HomeThread
     void simple(NbdRequest r, int error) {
-        ByteBuffer h = r.header.clear();
-        h.putInt(Nbd.SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle).flip();
-        conn.queue(h, r);
+        conn.queue(simpleHeader(r, error), r);
         conn.scheduleFlush();
     }
 
     /** A successful READ: the data follows the header. */
     @HomeThread
     void readData(NbdRequest r) {
+        ByteBuffer h = readHeader(r, structured);
+        if (structured && r.length == 0) {
+            conn.queue(h, r);   // a structured reply to an empty read carries no data chunk
+        } else {
+            conn.queue(h, null);
+            conn.queue(r.data, r);
+        }
+        conn.scheduleFlush();
+    }
+
+    /** Encodes a simple reply into the request's own header buffer (no allocation); ready to send. */
+    static ByteBuffer simpleHeader(NbdRequest r, int error) {
+        return r.header.clear().putInt(Nbd.SIMPLE_REPLY_MAGIC).putInt(error).putLong(r.handle).flip();
+    }
+
+    /**
+     * Encodes the header that precedes a successful READ's data into the request's header buffer:
+     * a simple reply, or an OFFSET_DATA chunk (a NONE chunk for an empty read) when structured.
+     */
+    static ByteBuffer readHeader(NbdRequest r, boolean structured) {
         ByteBuffer h = r.header.clear();
         if (!structured) {
-            h.putInt(Nbd.SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.handle).flip();
+            h.putInt(Nbd.SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.handle);
         } else if (r.length == 0) {
             h.putInt(Nbd.STRUCTURED_REPLY_MAGIC).putShort((short) Nbd.REPLY_FLAG_DONE)
-                    .putShort((short) Nbd.REPLY_TYPE_NONE).putLong(r.handle).putInt(0).flip();
-            conn.queue(h, r);
-            conn.scheduleFlush();
-            return;
+                    .putShort((short) Nbd.REPLY_TYPE_NONE).putLong(r.handle).putInt(0);
         } else {
             h.putInt(Nbd.STRUCTURED_REPLY_MAGIC).putShort((short) Nbd.REPLY_FLAG_DONE)
                     .putShort((short) Nbd.REPLY_TYPE_OFFSET_DATA).putLong(r.handle)
-                    .putInt(8 + r.length).putLong(r.offset).flip();
+                    .putInt(8 + r.length).putLong(r.offset);
         }
-        conn.queue(h, null);
-        conn.queue(r.data, r);
-        conn.scheduleFlush();
+        return h.flip();
     }
 
     /** A failed request: an error chunk with the message when structured, else a simple reply. */

@@ -37,6 +37,21 @@ final class NbdRequest {
         return this;
     }
 
+    /**
+     * Decodes one 28-byte request header from {@code in} (which must hold that many) into this
+     * request, reset for it; returns the magic, which the caller checks.
+     */
+    int decode(ByteBuffer in) {
+        int magic = in.getInt();
+        int flags = Short.toUnsignedInt(in.getShort());
+        int type = Short.toUnsignedInt(in.getShort());
+        long handle = in.getLong();
+        long offset = in.getLong();
+        int length = in.getInt();
+        set(handle, type, flags, offset, length);
+        return magic;
+    }
+
     void addExtent(int len, int state) {
         if (extentCount > 0 && extents[2 * extentCount - 1] == state
                 && Integer.toUnsignedLong(extents[2 * extentCount - 2]) + Integer.toUnsignedLong(len) <= 0xffffffffL) {

@@ -1,6 +1,7 @@
 package qmpd.block.export.nbd;
 
 import qmpd.aio.annotation.HomeThread;
+import qmpd.block.BlockCompletion;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockOp;
 import qmpd.block.BlockRequest;
@@ -31,6 +32,10 @@ final class NbdTransmission {
     private final ArrayDeque<NbdRequest> free = new ArrayDeque<>();
     private final NbdReplies replies;
     private final NbdRequestCounters counters;
+    // The completions, bound once: a method reference written at each submission is a new object.
+    private final BlockCompletion onRead = this::readDone;
+    private final BlockCompletion onGeneric = this::genericDone;
+    private final BlockCompletion onStatus = this::statusDone;
 
     private State state = State.HEADER;
     private NbdRequest current;          // PAYLOAD: the request being read
@@ -76,13 +81,9 @@ final class NbdTransmission {
                     if (in.remaining() < 28 || inFlight >= NbdConnection.MAX_IN_FLIGHT) {
                         return;
                     }
-                    int magic = in.getInt();
-                    int flags = Short.toUnsignedInt(in.getShort());
-                    int type = Short.toUnsignedInt(in.getShort());
-                    long handle = in.getLong();
-                    long offset = in.getLong();
-                    int length = in.getInt();
-                    NbdRequest r = takeRequest().set(handle, type, flags, offset, length);
+                    NbdRequest r = takeRequest();
+                    int magic = r.decode(in);
+                    int type = r.type;
                     if (magic != Nbd.REQUEST_MAGIC) {
                         // The stream cannot be resynchronised. QEMU 7.2 still answers EINVAL (to
                         // the handle it decoded) before it drops the client; so do we.
@@ -186,15 +187,15 @@ final class NbdTransmission {
         switch (r.type) {
             case Nbd.CMD_READ -> {
                 r.data = buffers.take(r.length);
-                b.set(BlockOp.READ, r.offset, r.length, r.data, 0, this::readDone);
+                b.set(BlockOp.READ, r.offset, r.length, r.data, 0, onRead);
             }
-            case Nbd.CMD_WRITE -> b.set(BlockOp.WRITE, r.offset, r.length, r.data, fua, this::genericDone);
-            case Nbd.CMD_FLUSH -> b.set(BlockOp.FLUSH, 0, 0, null, 0, this::genericDone);
-            case Nbd.CMD_TRIM -> b.set(BlockOp.DISCARD, r.offset, r.length, null, fua, this::genericDone);
+            case Nbd.CMD_WRITE -> b.set(BlockOp.WRITE, r.offset, r.length, r.data, fua, onGeneric);
+            case Nbd.CMD_FLUSH -> b.set(BlockOp.FLUSH, 0, 0, null, 0, onGeneric);
+            case Nbd.CMD_TRIM -> b.set(BlockOp.DISCARD, r.offset, r.length, null, fua, onGeneric);
             case Nbd.CMD_WRITE_ZEROES -> {
                 int f = fua | ((r.flags & Nbd.CMD_FLAG_NO_HOLE) == 0 ? BlockRequest.FLAG_MAY_UNMAP : 0)
                         | ((r.flags & Nbd.CMD_FLAG_FAST_ZERO) != 0 ? BlockRequest.FLAG_NO_FALLBACK : 0);
-                b.set(BlockOp.WRITE_ZEROES, r.offset, r.length, null, f, this::genericDone);
+                b.set(BlockOp.WRITE_ZEROES, r.offset, r.length, null, f, onGeneric);
             }
             case Nbd.CMD_CACHE -> {
                 replies.simple(r, 0);   // the page cache is ours already: nothing to prefetch
@@ -278,7 +279,7 @@ final class NbdTransmission {
     private void nextStatus(NbdRequest r) {
         long remaining = Integer.toUnsignedLong(r.length) - r.statusDone;
         int len = (int) Math.min(remaining, 1L << 30);
-        r.block.set(BlockOp.BLOCK_STATUS, r.offset + r.statusDone, len, null, 0, this::statusDone);
+        r.block.set(BlockOp.BLOCK_STATUS, r.offset + r.statusDone, len, null, 0, onStatus);
         export.node().submit(r.block);
     }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,6 +54,7 @@ class ClientsFollowContextMoveTest {
         bed.export("disk0", node, true);
         IOThread io1 = bed.h.iothread("io1");
         AtomicBoolean moving = new AtomicBoolean(true);
+        AtomicLong replied = new AtomicLong();
 
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
              NbdTestClient c = NbdTestClient.go(bed.address(), "disk0", true)) {
@@ -67,10 +69,19 @@ class ClientsFollowContextMoveTest {
                     }
                     assertEquals(0, c.reply().error());
                     done++;
+                    replied.set(done);
                 }
                 return done;
             });
             for (int i = 0; i < 20; i++) {
+                // Each move happens under traffic: wait for a reply since the previous move (the
+                // client may not even have started yet; moves alone take well under a millisecond).
+                long seen = replied.get();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (replied.get() == seen && !client.isDone()) {
+                    assertTrue(System.nanoTime() < deadline, "no reply since move " + i);
+                    Thread.sleep(1);
+                }
                 var target = switch (i % 3) {
                     case 0 -> io1.context();
                     case 1 -> bed.h.mainLoop.context();
