@@ -497,43 +497,63 @@ public final class Main {
         System.exit(0);
     }
 
-    /** Listeners first, then exports and nodes (drained, closed), IOThreads, the main loop, files. */
+    /**
+     * Listeners first, then exports and nodes (drained, closed), IOThreads, the main loop, files.
+     * Each step runs whatever the one before it threw (a daemon has nowhere to show a stack), so
+     * the socket files and the pidfile always go.
+     */
     void stop() {
         if (!stopping.compareAndSet(false, true)) {
             return;
         }
-        if (http != null) {
-            http.stop();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (mainLoop.thread() != null && mainLoop.thread().isAlive()) {
-            try {
-                onMain("shutdown", () -> {
+        try {
+            step("stopping the HTTP listener", () -> {
+                if (http != null) {
+                    http.stop();
+                }
+            });
+            step("closing the monitors", () -> {
+                if (server != null) {
+                    server.close();
+                }
+            });
+            if (mainLoop.thread() != null && mainLoop.thread().isAlive()) {
+                step("shutdown", () -> onMain("shutdown", () -> {
                     if (stateFile != null) {
                         stateFile.close();
                     }
                     block.shutdown();
                     objects.stopAll();
                     return null;
-                });
-            } catch (Exception e) {
-                System.err.println("qmpd: shutdown: " + e.getMessage());
+                }));
+                step("stopping the main loop", mainLoop::stop);
             }
-            try {
-                mainLoop.stop();
-            } catch (RuntimeException e) {
-                System.err.println("qmpd: stopping the main loop: " + e.getMessage());
-            }
-        }
-        metrics.close();
-        for (Path p : filesToRemove) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException e) {
-                System.err.println("qmpd: removing " + p + ": " + e.getMessage());
+            step("closing the metrics", metrics::close);
+        } finally {
+            for (Path p : filesToRemove) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    System.err.println("qmpd: removing " + p + ": " + e.getMessage());
+                }
             }
         }
     }
+
+    /** A step of {@link #stop}: its failure is reported on stderr and the next step runs. */
+    private static void step(String what, Callable<?> action) {
+        try {
+            action.call();
+        } catch (Exception | AssertionError e) {
+            System.err.println("qmpd: " + what + ": " + e.getMessage());
+        }
+    }
+
+    private static void step(String what, Runnable action) {
+        step(what, () -> {
+            action.run();
+            return null;
+        });
+    }
+
 }
