@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import qmpd.metrics.Samples;
 import qmpd.qmp.QmpClient;
 
 /**
@@ -134,6 +135,30 @@ class PrometheusScrapeTest {
                 "NBD connections seen");
         awaitValue(promPort, "qmpd_block_latency_seconds_count{job=\"qmpd\",node=\"n0\",op=\"write\"}", v -> v >= 2,
                 "latency histogram count");
+
+        // promtool on a scrape taken while fio drives I/O through the export (the scrape is taken
+        // once the export's write counter has moved, and fio is still running after it).
+        Process fio = new ProcessBuilder(List.of("fio", "--name=scrape", "--ioengine=nbd",
+                "--uri=nbd+unix:///disk?socket=" + nbd, "--rw=randwrite", "--bs=4k", "--iodepth=8",
+                "--time_based", "--runtime=6", "--output=/dev/null")).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("fio.log").toFile()).start();
+        try {
+            String during;
+            double fioWrites = 0;
+            do {
+                Thread.sleep(100);
+                during = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                fioWrites = Samples.value(during, "qmpd_nbd_requests_total", "export=e0", "command=write");
+            } while (fioWrites < 3 && fio.isAlive());
+            assertTrue(fio.isAlive(), "fio still writing when the scrape was taken: " + Files.readString(dir.resolve("fio.log")));
+            assertEquals("exit=0", Samples.promtool(during));
+            assertEquals(1, Samples.value(during, "qmpd_qmp_monitors"));
+            assertTrue(fio.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, fio.exitValue(), Files.readString(dir.resolve("fio.log")));
+        } finally {
+            fio.destroyForcibly();
+        }
 
         // The Grafana dashboard in docs/: every expression is valid PromQL for this Prometheus, and
         // every qmpd series it reads exists in a scrape.

@@ -31,6 +31,9 @@ public interface QmpCounters {
     /** Every series that exists now; a series, once created, exists for the server's lifetime. */
     List<CommandSeries> commandSeries();
 
+    /** QMP monitors listening now (sockets of {@code --monitor}, and those added later). */
+    int monitorsListening();
+
     /** Negotiating or negotiated clients connected to QMP monitors now. */
     int clientsConnected();
 

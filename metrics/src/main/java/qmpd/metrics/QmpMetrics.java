@@ -25,6 +25,8 @@ final class QmpMetrics extends MeterGroup {
     @Override
     protected void register(MeterRegistry r) {
         this.registry = r;
+        add(Gauge.builder("qmpd.qmp.monitors", counters, QmpCounters::monitorsListening)
+                .description("QMP monitors listening").register(r));
         add(Gauge.builder("qmpd.qmp.clients", counters, QmpCounters::clientsConnected)
                 .description("Clients connected to QMP monitors").register(r));
         add(FunctionCounter.builder("qmpd.qmp.events", counters, QmpCounters::eventsEmitted)

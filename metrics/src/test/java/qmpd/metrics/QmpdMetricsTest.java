@@ -286,6 +286,11 @@ class QmpdMetricsTest {
             }
 
             @Override
+            public int monitorsListening() {
+                return 3;
+            }
+
+            @Override
             public int clientsConnected() {
                 return 2;
             }
@@ -298,6 +303,7 @@ class QmpdMetricsTest {
         metrics.bindQmp(counters);
         String t = text();
         assertEquals(2, value(t, "qmpd_qmp_clients"));
+        assertEquals(3, value(t, "qmpd_qmp_monitors"));
         assertEquals(7, value(t, "qmpd_qmp_events_total"));
         assertTrue(values(t, "qmpd_qmp_commands_total").isEmpty());
         series.add(fixed("query-status", "ok", 3, 3_000_000));

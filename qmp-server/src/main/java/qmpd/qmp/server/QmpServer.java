@@ -71,7 +71,7 @@ public final class QmpServer implements AutoCloseable {
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
         this.registry = registry;
         this.events = events;
-        this.stats = new QmpStats(events);
+        this.stats = new QmpStats(events, monitors::size);
         this.dispatcher = new QmpDispatcher(registry, mainLoop, stats);
         this.shutdownHook = shutdownHook;
     }

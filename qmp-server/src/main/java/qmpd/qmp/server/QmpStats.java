@@ -52,9 +52,12 @@ public final class QmpStats implements QmpCounters {
     private final Map<Key, Series> series = new ConcurrentHashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
     private final QmpEvents events;
+    private final java.util.function.IntSupplier monitors;
 
-    QmpStats(QmpEvents events) {
+    /** @param monitors how many monitors listen now (read from any thread) */
+    QmpStats(QmpEvents events, java.util.function.IntSupplier monitors) {
         this.events = events;
+        this.monitors = monitors;
     }
 
     void commandDone(String command, String outcome, long nanos) {
@@ -74,6 +77,11 @@ public final class QmpStats implements QmpCounters {
     @Override
     public List<CommandSeries> commandSeries() {
         return List.copyOf(series.values());
+    }
+
+    @Override
+    public int monitorsListening() {
+        return monitors.getAsInt();
     }
 
     @Override

@@ -77,7 +77,7 @@ class QmpInputFuzzTest {
         final QomObjects objects = new QomObjects(new AioIOThreads(iothreads), block);
         final CommandRegistry registry =
                 BlockCommands.register(StandardCommands.register(new CommandRegistry(), objects), block);
-        final QmpStats stats = new QmpStats(events);
+        final QmpStats stats = new QmpStats(events, () -> 0);   // no monitors listen in this harness
         final QmpDispatcher dispatcher = new QmpDispatcher(registry, mainLoop.context()::runOnce, stats);
         final Path sandbox;
         final QmpRequestGenerator generator;
