@@ -143,10 +143,14 @@ def _target_order(doc, backend):
 
 
 def under_load(doc):
-    """True when other work was running before the suite began (more than a fifth of a CPU busy
-    or a load average above 1); the suite's own load cannot be told apart later."""
+    """True when other work was running as the suite began: more than a fifth of a CPU busy in the
+    one-second sample taken just before it. The load average is reported too but not used here:
+    it trails the last minute (work that has already ended still counts), and the suite's own
+    load cannot be told apart later. A run without the sample falls back to the load average."""
     before = doc.get("before", {"loadavg_1min": doc.get("loadavg_start", 0)})
-    return before.get("busy_cpus", 0) > 0.2 or before.get("loadavg_1min", 0) > 1.0
+    if "busy_cpus" in before:
+        return before["busy_cpus"] > 0.2
+    return before.get("loadavg_1min", 0) > 1.0
 
 
 def render(doc, img_dir, img_rel, json_path):
