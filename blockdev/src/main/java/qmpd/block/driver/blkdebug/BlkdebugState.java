@@ -8,6 +8,7 @@ import qmpd.block.BlockDriverState;
 import qmpd.block.BlockNode;
 import qmpd.block.BlockRequest;
 import qmpd.block.Concurrency;
+import qmpd.block.NativeOperations;
 import qmpd.block.Support;
 import qmpd.config.schema.block.BlkdebugOptions.InjectError;
 
@@ -22,7 +23,9 @@ import java.util.List;
  * <p>Fields: {@code image} and {@code rules} are fixed at open; the rules' contents belong to the
  * home thread (see {@link BlkdebugRules}). The home context is the image's, read when needed.
  */
-final class BlkdebugState implements BlockDriverState {
+// NativeOperations: every operation reaches this driver so the rules see it; the image's node
+// emulates what its own driver lacks.
+final class BlkdebugState implements NativeOperations {
 
     private final BlockNode image;
     private final BlkdebugRules rules;
@@ -52,28 +55,6 @@ final class BlkdebugState implements BlockDriverState {
     @Override
     public Concurrency concurrency() {
         return Concurrency.PARALLEL;
-    }
-
-    // Every operation reaches this driver so the rules see it; the image's node emulates what its
-    // own driver lacks.
-    @Override
-    public Support fua() {
-        return Support.NATIVE;
-    }
-
-    @Override
-    public Support writeZeroes() {
-        return Support.NATIVE;
-    }
-
-    @Override
-    public Support discard() {
-        return Support.NATIVE;
-    }
-
-    @Override
-    public Support blockStatus() {
-        return Support.NATIVE;
     }
 
     @Override

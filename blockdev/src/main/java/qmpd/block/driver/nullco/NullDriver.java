@@ -7,6 +7,7 @@ import qmpd.block.BlockDriver;
 import qmpd.block.BlockDriverState;
 import qmpd.block.BlockOp;
 import qmpd.block.BlockRequest;
+import qmpd.block.NativeOperations;
 import qmpd.block.Support;
 import qmpd.config.schema.block.BlockdevOptions;
 
@@ -43,7 +44,7 @@ public final class NullDriver implements BlockDriver {
     }
 
     /** One null node. Its fields are fixed at open, except {@code ctx} (changed while drained). */
-    private static final class State implements BlockDriverState {
+    private static final class State implements NativeOperations {   // nothing to make stable
         private final String driverName;
         private final long size;
         private final boolean readZeroes;
@@ -68,26 +69,6 @@ public final class NullDriver implements BlockDriver {
         @Override
         public long size() {
             return size;
-        }
-
-        @Override
-        public Support fua() {
-            return Support.NATIVE;   // nothing to make stable
-        }
-
-        @Override
-        public Support writeZeroes() {
-            return Support.NATIVE;
-        }
-
-        @Override
-        public Support discard() {
-            return Support.NATIVE;
-        }
-
-        @Override
-        public Support blockStatus() {
-            return Support.NATIVE;
         }
 
         @Override

@@ -8,6 +8,7 @@ import qmpd.block.BlockNode;
 import qmpd.block.BlockRequest;
 import qmpd.block.Concurrency;
 import qmpd.block.DebugEvents;
+import qmpd.block.NativeOperations;
 import qmpd.block.Support;
 import qmpd.config.error.QmpException;
 import qmpd.config.schema.block.BlockdevOptions;
@@ -45,7 +46,7 @@ public final class RawDriver implements BlockDriver {
         return new State(child, o.offset(), o.size());
     }
 
-    private static final class State implements BlockDriverState {
+    private static final class State implements NativeOperations {
         private final BlockNode child;
         private final long offset;
         private final Long fixedSize;
@@ -104,26 +105,6 @@ public final class RawDriver implements BlockDriver {
                 }
                 default -> { }
             }
-        }
-
-        @Override
-        public Support fua() {
-            return Support.NATIVE;
-        }
-
-        @Override
-        public Support writeZeroes() {
-            return Support.NATIVE;
-        }
-
-        @Override
-        public Support discard() {
-            return Support.NATIVE;
-        }
-
-        @Override
-        public Support blockStatus() {
-            return Support.NATIVE;
         }
 
         @Override
