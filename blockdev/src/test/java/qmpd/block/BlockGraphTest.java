@@ -1,11 +1,7 @@
 package qmpd.block;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-import qmpd.aio.AioContext;
 import qmpd.config.error.QmpException;
 import qmpd.config.schema.block.BlockdevOptions;
 import qmpd.loop.GlobalLock;
@@ -21,27 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** blockdev-add and blockdev-del semantics, with QEMU 7.2's messages (transcript c_block_nodes). */
 @Timeout(30)
-class BlockGraphTest {
-
-    @TempDir
-    Path dir;
-
-    private AioContext ctx;
-    private BlockGraph graph;
-
-    @BeforeEach
-    void setUp() {
-        ctx = AioContext.createForCurrentThread("main-test");
-        GlobalLock.lock();
-        graph = BlockGraph.withBuiltinDrivers(ctx);
-    }
-
-    @AfterEach
-    void tearDown() {
-        graph.closeAll();
-        GlobalLock.unlock();
-        ctx.close();
-    }
+class BlockGraphTest extends GraphOnTestThread {
 
     private static void assertError(String message, Runnable r) {
         QmpException e = assertThrows(QmpException.class, r::run);

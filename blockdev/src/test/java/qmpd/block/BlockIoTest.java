@@ -1,17 +1,12 @@
 package qmpd.block;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import qmpd.aio.AioContext;
 import qmpd.aio.pool.ThreadPool;
 import qmpd.config.schema.block.BlockdevOptions;
-import qmpd.loop.GlobalLock;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,35 +18,7 @@ import static qmpd.block.BlockTestSupport.pattern;
 
 /** Data through the graph on real temp files: what is written reads back, at any offset. */
 @Timeout(30)
-class BlockIoTest {
-
-    @TempDir
-    Path dir;
-
-    private AioContext ctx;
-    private BlockGraph graph;
-
-    @BeforeEach
-    void setUp() {
-        ctx = AioContext.createForCurrentThread("main-test");
-        GlobalLock.lock();
-        graph = BlockGraph.withBuiltinDrivers(ctx);
-    }
-
-    @AfterEach
-    void tearDown() {
-        graph.closeAll();
-        GlobalLock.unlock();
-        ctx.close();
-    }
-
-    private Path image(long size) throws IOException {
-        Path p = Files.createTempFile(dir, "disk", ".raw");
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.setLength(size);
-        }
-        return p;
-    }
+class BlockIoTest extends GraphOnTestThread {
 
     @Test
     void nullCoReadsZeroesOnlyWhenAskedAndSwallowsWrites() {

@@ -9,57 +9,23 @@ import static qmpd.block.BlockTestSupport.pattern;
 import static qmpd.block.BlockTestSupport.status;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-import qmpd.aio.AioContext;
 import qmpd.config.error.QmpException;
 import qmpd.config.schema.block.BlockdevOptions;
-import qmpd.loop.GlobalLock;
 
 /**
  * The file driver's discard=unmap (holes punched, reads return zeroes, block status reports the
  * hole) and its image locks, against itself and against real QEMU tools (qemu-img, qemu-io).
  */
 @Timeout(60)
-class FileDiscardAndLockingTest {
-
-    @TempDir
-    Path dir;
-
-    private AioContext ctx;
-    private BlockGraph graph;
-
-    @BeforeEach
-    void setUp() {
-        ctx = AioContext.createForCurrentThread("main-test");
-        GlobalLock.lock();
-        graph = BlockGraph.withBuiltinDrivers(ctx);
-    }
-
-    @AfterEach
-    void tearDown() {
-        graph.closeAll();
-        GlobalLock.unlock();
-        ctx.close();
-    }
-
-    private Path image(long size) throws IOException {
-        Path p = Files.createTempFile(dir, "disk", ".raw");
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.setLength(size);
-        }
-        return p;
-    }
+class FileDiscardAndLockingTest extends GraphOnTestThread {
 
     private static BlockdevOptions.File file(String name, Path p, boolean discardUnmap, boolean readOnly,
                                              BlockdevOptions.File.Locking locking) {
