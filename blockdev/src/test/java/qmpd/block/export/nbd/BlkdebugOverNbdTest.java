@@ -228,7 +228,9 @@ class BlkdebugOverNbdTest {
         IOThread io1 = bed.h.iothread("io1");
         try (NbdTestClient c = NbdTestClient.go(bed.address(), "disk", true)) {
             sendReads(c, 32);
-            awaitDelayed(1);
+            // All 32 held by the filter before the move: a read still on its way would be parked
+            // by the drain and restarted in io1 right after it, and count as in flight below.
+            awaitDelayed(32);
             // The move drains: it returns only once every delayed read has completed.
             bed.h.onMain(() -> bed.h.graph.setContext(bed.h.graph.require("n0"), io1.context()));
             assertEquals(0, node("d0").inFlight());
@@ -245,7 +247,7 @@ class BlkdebugOverNbdTest {
             assertEquals(1, failed);
             // Same connection, new thread: more delayed requests, then a move back.
             sendReads(c, 8);
-            awaitDelayed(1);
+            awaitDelayed(8);
             bed.h.onMain(() -> bed.h.graph.setContext(bed.h.graph.require("n0"), bed.io.context()));
             for (int i = 0; i < 8; i++) {
                 c.reply();
